@@ -1,0 +1,77 @@
+"""The `migaudit` command: read, audit, suggest, export.
+
+User errors (`MigauditError`, bad options) print one line on stderr and exit 2; audit
+findings at or above `--fail-on` exit 1. Heavy modules are imported inside commands.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import MigauditError
+
+
+class _Group(click.Group):
+    """Turns user errors into one clear line and exit code 2, never a traceback."""
+
+    def main(self, *args, **kwargs):  # type: ignore[override]
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except MigauditError as e:
+            click.echo(f"migaudit: error: {e}", err=True)
+            sys.exit(2)
+        except click.exceptions.NoArgsIsHelpError as e:
+            click.echo(e.ctx.get_help() if e.ctx else str(e), err=True)
+            sys.exit(2)
+        except click.UsageError as e:
+            click.echo(f"migaudit: error: {e.format_message()}", err=True)
+            sys.exit(2)
+        except click.exceptions.Exit as e:
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("migaudit: aborted", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="migaudit")
+def cli() -> None:
+    """Audit the consistency of SSB population and migration statistics."""
+
+
+@cli.command("read")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--to", "to", type=click.Choice(["csv", "json", "parquet"]), help="Write the cube tidy in this format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default: stdout).")
+@click.option("--format", "fmt", default=None, help="Force a reader (jsonstat, px, statbank_csv, printed, webtext, tidy, wide_csv).")
+def read_cmd(file: Path, to: str | None, output: Path | None, fmt: str | None) -> None:
+    """Read FILE and preview its cube, or write it tidy with --to."""
+    from .readers import read
+    from .readers import tidy
+
+    tables = read(file, fmt)
+    if to is None:
+        from .preview import print_preview
+
+        print_preview(tables)
+        return
+    for i, table in enumerate(tables):
+        out = output
+        if out is not None and len(tables) > 1:
+            out = output.with_name(f"{output.stem}-{i + 1}{output.suffix}")
+        text = tidy.write(table, out, to)
+        if text is not None:
+            click.echo(text, nl=False)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()
