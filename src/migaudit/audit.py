@@ -1,0 +1,107 @@
+"""Confronting a release with a rule set: `audit(tables_or_paths, rules) -> AuditResult`.
+
+Collects the tables (files, folders, or `Table`s), views each as a `Cube`, evaluates every
+rule that applies to it, and names each table's family after the rule file that applies
+most. Cross-table checks and localization run on the same cubes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+from .cube import Cube
+from .engine import Outcome, evaluate
+from .errors import ReadError
+from .result import AuditResult
+from .rules import RuleSet, load_rules
+from .table import Table
+
+#: files in a release folder that are documentation, not tables
+_NOT_TABLES = {".md", ".yaml", ".yml", ".py", ".html", ".png", ".jpg", ".pdf"}
+
+
+def collect(items: Iterable[Table | str | Path]) -> tuple[list[Table], list[tuple[str, str]]]:
+    """Tables from Tables, files and folders; files in folders that hold no table are listed."""
+    from .readers import read
+
+    tables: list[Table] = []
+    ignored: list[tuple[str, str]] = []
+    for item in items:
+        if isinstance(item, Table):
+            tables.append(item)
+            continue
+        p = Path(item)
+        if p.is_dir():
+            for f in sorted(x for x in p.rglob("*") if x.is_file()):
+                if f.suffix.lower() in _NOT_TABLES or f.name.startswith("."):
+                    ignored.append((str(f), "not a table file"))
+                    continue
+                try:
+                    tables.extend(read(f))
+                except ReadError as e:
+                    if "not a table format" in e.message or "no table found" in e.message:
+                        ignored.append((str(f), e.message))
+                    else:
+                        raise
+        else:
+            tables.extend(read(p))
+    _unique_ids(tables)
+    return tables, ignored
+
+
+def _unique_ids(tables: list[Table]) -> None:
+    """Give every table an id unique in the release (file stem when ids collide)."""
+    counts = Counter(t.id for t in tables)
+    seen: Counter[str] = Counter()
+    for t in tables:
+        if not t.id or counts[t.id] > 1:
+            base = Path(t.source).stem if t.source else "table"
+            tid = f"{base}:{t.id}" if t.id else base
+            seen[tid] += 1
+            t.id = tid if seen[tid] == 1 else f"{tid}#{seen[tid]}"
+
+
+def audit(
+    tables_or_paths: Iterable[Table | str | Path] | Table | str | Path,
+    rules: RuleSet | str | Path | None = None,
+    cross_table: bool = True,
+) -> AuditResult:
+    """Check every rule on every table it applies to (and across tables); never raises on findings."""
+    if isinstance(tables_or_paths, (Table, str, Path)):
+        tables_or_paths = [tables_or_paths]
+    tables, ignored = collect(tables_or_paths)
+    if rules is None:
+        ruleset = load_rules()
+    elif isinstance(rules, RuleSet):
+        ruleset = rules
+    else:
+        ruleset = load_rules(rules)
+    cubes = [Cube.of(t) for t in tables]
+    outcomes: list[Outcome] = []
+    families: dict[str, str] = {}
+    for cube in cubes:
+        per_family: Counter[str] = Counter()
+        for rule in ruleset:
+            out = evaluate(rule, cube)
+            if out is None:
+                continue
+            outcomes.append(out)
+            per_family[rule.family] += out.checked + out.skipped
+        if per_family:
+            families[cube.table.id] = per_family.most_common(1)[0][0]
+    if cross_table:
+        try:
+            from .crosstable import cross_table_outcomes
+        except ImportError:
+            cross_table_outcomes = None
+        if cross_table_outcomes is not None:
+            outcomes.extend(cross_table_outcomes(cubes))
+    result = AuditResult(tables, outcomes, families, ignored)
+    try:
+        from .localization import localize
+    except ImportError:
+        return result
+    localize(result, cubes)
+    return result

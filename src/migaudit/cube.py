@@ -1,0 +1,143 @@
+"""A Table seen through SSB's vocabulary: canonical names on every axis, ready for rules.
+
+Rules speak of `births`, `Q4`, `Western Norway` or county `03`; tables publish `Fodte2`,
+`2014K4`, `Western Norway ¹`. A `Cube` keeps the table's dense arrays and adds, per axis,
+the canonical name of each category, so the engine can find members by name. A table
+that publishes a single measure or period only in its title (`12 Emigration, by
+citizenship and region. 2011`) gets that measure and period as singleton axes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from . import symbols as sym
+from .periods import Period, parse_period
+from .table import Dimension, Table
+
+#: bits of `Cube.flags`
+ABSENT, UNKNOWN, BOUND = 1, 2, 4
+
+_TOTAL_LABELS = {
+    "total", "i alt", "alle", "the whole country", "hele landet", "heile landet", "whole country",
+    "males and females", "begge kjønn", "all", "total, all", "in total",
+}
+_RESIDUAL = re.compile(r"^(the rest of|rest of|other|others|resten av|andre|øvrige)\b", re.IGNORECASE)
+_MARKER = re.compile(r"[\s]*[\u00b9\u00b2\u00b3\u2070-\u2079]+$")
+
+
+def norm(text: str) -> str:
+    """Case-, space- and footnote-insensitive form of a label."""
+    t = unicodedata.normalize("NFC", str(text))
+    t = _MARKER.sub("", t)
+    t = t.replace("\u2013", "-").replace("\u2212", "-").replace(", total", " total")
+    return re.sub(r"\s+", " ", t).strip().casefold()
+
+
+def is_total_label(text: str) -> bool:
+    return norm(text) in _TOTAL_LABELS
+
+
+def is_residual_label(text: str) -> bool:
+    return bool(_RESIDUAL.match(norm(text)))
+
+
+def _canonical_measure(label_or_code: str) -> str | None:
+    try:
+        from .measures import canonical_measure
+    except ImportError:  # the measure vocabulary is optional for bare cubes
+        return None
+    return canonical_measure(label_or_code)
+
+
+@dataclass
+class Cube:
+    table: Table
+    dims: list[Dimension]
+    values: np.ndarray
+    symbols: np.ndarray
+    #: canonical name of every category, per axis (measure names, period codes, norm labels)
+    canon: list[list[str]]
+    periods: list[Period | None] = field(default_factory=list)
+    year: int | None = None
+
+    @classmethod
+    def of(cls, table: Table) -> Cube:
+        dims = list(table.dimensions)
+        values, symbols = table.values, table.symbols
+        roles = {d.role for d in dims}
+        measure = table.meta.get("measure")
+        if "measure" not in roles and measure:
+            code = _canonical_measure(measure) or norm(measure)
+            dims.append(Dimension("contents", (code,), (str(measure),), role="measure"))
+            values, symbols = values[..., None], symbols[..., None]
+        ref = table.meta.get("reference_period")
+        if "time" not in roles and ref and parse_period(str(ref)):
+            p = parse_period(str(ref))
+            assert p is not None
+            dims.append(Dimension("time", (p.code,), (str(ref),), role="time"))
+            values, symbols = values[..., None], symbols[..., None]
+        canon: list[list[str]] = []
+        periods: list[Period | None] = []
+        for d in dims:
+            if d.role == "measure":
+                canon.append([_canonical_measure(c) or _canonical_measure(lab) or norm(lab)
+                              for c, lab in zip(d.codes, d.labels, strict=True)])
+            elif d.role == "time":
+                ps = [parse_period(c) or parse_period(lab) for c, lab in zip(d.codes, d.labels, strict=True)]
+                periods = ps
+                canon.append([p.code if p else norm(c) for p, c in zip(ps, d.codes, strict=True)])
+            else:
+                canon.append([norm(lab) for lab in d.labels])
+        years = [p.year for p in periods if p]
+        year = max(years) if years else None
+        return cls(table, dims, values, symbols, canon, periods, year)
+
+    # --- lookup -------------------------------------------------------------------------
+    def axis(self, name_or_role: str) -> int | None:
+        for i, d in enumerate(self.dims):
+            if d.name == name_or_role:
+                return i
+        for i, d in enumerate(self.dims):
+            if d.role == name_or_role:
+                return i
+        return None
+
+    def find(self, axis: int, name: str) -> int | None:
+        """Index of the category called `name` (canonical name, code or label) on `axis`."""
+        key = norm(name)
+        d = self.dims[axis]
+        for i, c in enumerate(self.canon[axis]):
+            if c == name or c == key:
+                return i
+        for i, (code, lab) in enumerate(zip(d.codes, d.labels, strict=True)):
+            if code == name or norm(lab) == key:
+                return i
+        return None
+
+    def totals(self, axis: int) -> list[int]:
+        return [i for i, lab in enumerate(self.dims[axis].labels) if is_total_label(lab)]
+
+    # --- cell classes -------------------------------------------------------------------
+    @cached_property
+    def flags(self) -> np.ndarray | None:
+        """ABSENT/UNKNOWN/BOUND bits per cell; None when every cell holds a number."""
+        lut = np.zeros(len(sym.SYMBOLS), dtype=np.uint8)
+        for i, s in enumerate(sym.SYMBOLS):
+            lut[i] = {"absent": ABSENT, "unknown": UNKNOWN, "bound": BOUND}.get(s.arithmetic, 0)
+        if not lut[np.unique(self.symbols)].any():
+            return None
+        return lut[self.symbols]
+
+    def where(self, index: tuple[int, ...]) -> tuple[dict[str, str], dict[str, str]]:
+        """Labels (as published, footnote markers stripped) and codes of the cell at `index`."""
+        labels, codes = {}, {}
+        for d, i in zip(self.dims, index, strict=True):
+            labels[d.name] = _MARKER.sub("", d.labels[i]).strip()
+            codes[d.name] = d.codes[i]
+        return labels, codes

@@ -1,0 +1,490 @@
+"""Evaluates rules on cubes with dense numpy arithmetic.
+
+Every SSB invariant is linear in the cells, so every rule instance is `actual − expected`
+with `actual` one published cell and `expected` a signed sum of others. The engine builds
+those as whole slabs at once: members of the rule's dimension are picked with `np.take`,
+hierarchy children are summed with `np.add.reduceat` over a sorted child permutation,
+periods are aligned with "previous period" index arrays, and failures come out of one
+`np.nonzero`. Symbols only cost time on tables that have them: `.` (no cell) makes an
+instance not applicable, `..`/`...` make it skipped, `:` turns it into a bound check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .cube import ABSENT, BOUND, UNKNOWN, Cube, is_residual_label
+from .rules import Group, Rule
+
+_EPS = 1e-9
+
+
+@dataclass
+class Violation:
+    rule: str
+    severity: str
+    table: str
+    where: dict[str, str]
+    codes: dict[str, str]
+    expected: float
+    actual: float
+    imbalance: float
+    tolerance: float
+    message: str
+    #: for cross-table checks: {"table": id, "where": {...}}
+    other: dict[str, Any] | None = None
+    #: the cells most likely wrong, from localization: [{"table", "where", "actual", "suggested"}]
+    suspects: list[dict[str, Any]] = field(default_factory=list)
+    #: the cells that entered the check, as (table, index, coefficient): for localization
+    cells: list[tuple[str, tuple[int, ...], float]] = field(default_factory=list, repr=False)
+
+
+@dataclass
+class Outcome:
+    """What one rule found on one table."""
+
+    rule: Rule
+    table: str
+    checked: int = 0
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    violations: list[Violation] = field(default_factory=list)
+
+
+# --- slab helpers -----------------------------------------------------------------------
+Parts = list[Any]  # per axis: None (all), int (one category), ndarray (aligned categories)
+
+
+def gather(arr: np.ndarray, parts: Parts) -> np.ndarray:
+    """`arr` addressed axis by axis; int parts drop their axis, arrays keep it aligned."""
+    out = arr
+    for ax in range(arr.ndim - 1, -1, -1):
+        p = parts[ax]
+        if p is not None:
+            out = np.take(out, p, axis=ax)
+    return out
+
+
+def _result_axes(parts: Parts) -> list[int]:
+    """Original axis of each axis of a gathered slab."""
+    return [ax for ax, p in enumerate(parts) if not isinstance(p, (int, np.integer))]
+
+
+def _restrictions(rule: Rule, cube: Cube, skip_axes: set[int]) -> Parts | None:
+    """Index arrays for `when`, `only` and `exclude` on the other axes; None if nothing is left."""
+    parts: Parts = [None] * len(cube.dims)
+    for key, members in {**rule.when, **rule.only}.items():
+        ax = cube.axis(key)
+        if ax is None or ax in skip_axes:
+            continue
+        if cube.dims[ax].role == "time" and key in rule.when:
+            idx = [i for i, p in enumerate(cube.periods) if p and p.tags() & set(members)]
+        else:
+            idx = sorted({i for m in members if (i := cube.find(ax, m)) is not None})
+        parts[ax] = _intersect(parts[ax], idx)
+    for key, members in rule.exclude.items():
+        ax = cube.axis(key)
+        if ax is None or ax in skip_axes:
+            continue
+        drop = {i for m in members if (i := cube.find(ax, m)) is not None}
+        keep = [i for i in range(len(cube.dims[ax])) if i not in drop]
+        parts[ax] = _intersect(parts[ax], keep)
+    if any(p is not None and len(p) == 0 for p in parts):
+        return None
+    return parts
+
+
+def _intersect(current: Any, idx: list[int]) -> np.ndarray:
+    arr = np.asarray(idx, dtype=np.intp)
+    if current is None:
+        return arr
+    return np.asarray([i for i in current if i in set(idx)], dtype=np.intp)
+
+
+def _tolerance(rule: Rule, cube: Cube, n_terms: int) -> float:
+    rounding = n_terms * 0.5 * 10.0 ** -cube.table.decimals if cube.table.decimals > 0 else 0.0
+    return max(rule.tolerance, rounding)
+
+
+# --- identity & conservation -----------------------------------------------------------
+def _time_pairs(cube: Cube) -> tuple[np.ndarray, np.ndarray] | None:
+    """(t, t-1) index pairs of consecutive periods published in the cube."""
+    t_ax = cube.axis("time")
+    if t_ax is None:
+        return None
+    pos = {p.code: i for i, p in enumerate(cube.periods) if p}
+    cur, prev = [], []
+    for i, p in enumerate(cube.periods):
+        if p and p.previous().code in pos:
+            cur.append(i)
+            prev.append(pos[p.previous().code])
+    if not cur:
+        return None
+    return np.asarray(cur, dtype=np.intp), np.asarray(prev, dtype=np.intp)
+
+
+def evaluate_identity(rule: Rule, cube: Cube) -> Outcome | None:
+    ax = cube.axis(rule.along)
+    if ax is None:
+        return None
+    if any(cube.find(ax, m) is not None for m in rule.when_absent):
+        return None
+    index: dict[str, int | None] = {m: cube.find(ax, m) for m in rule.members}
+    missing_members = [m for m, i in index.items() if i is None]
+    if any(m not in rule.if_missing for m in missing_members):
+        return None
+    sum_ax = cube.axis(rule.sum_over) if rule.sum_over else None
+    if rule.kind == "conservation" and sum_ax is None:
+        return None
+    parts = _restrictions(rule, cube, {ax})
+    if parts is None:
+        return None
+    lagged = any(t.lag for t in (*rule.lhs, *rule.rhs))
+    t_ax = cube.axis("time")
+    pairs = None
+    if lagged:
+        pairs = _time_pairs(cube)
+        if pairs is None or t_ax is None:
+            return None
+        cur, prev = pairs
+        if parts[t_ax] is not None:
+            keep = np.isin(cur, parts[t_ax])
+            cur, prev = cur[keep], prev[keep]
+        if len(cur) == 0:
+            return None
+        pairs = (cur, prev)
+    if sum_ax is not None:
+        leaves = [i for i in range(len(cube.dims[sum_ax])) if i not in cube.totals(sum_ax)]
+        parts[sum_ax] = np.asarray(leaves, dtype=np.intp)
+
+    flags = cube.flags
+
+    def term_parts(member_idx: int, lag: int) -> Parts:
+        p = list(parts)
+        p[ax] = member_idx
+        if pairs is not None and t_ax is not None:
+            p[t_ax] = pairs[1] if lag else pairs[0]
+        return p
+
+    def reduce(slab: np.ndarray, p: Parts, how: str = "sum") -> np.ndarray:
+        if sum_ax is None:
+            return slab
+        pos = _result_axes(p).index(sum_ax)
+        return slab.sum(axis=pos) if how == "sum" else np.bitwise_or.reduce(slab, axis=pos)
+
+    actual = None
+    expected = None
+    bad = None  # UNKNOWN/ABSENT/BOUND bits per instance
+    downgraded = None
+    first_parts: Parts | None = None
+    for side, terms in ((0, rule.lhs), (1, rule.rhs)):
+        for t in terms:
+            i = index[t.member]
+            if i is None:
+                continue  # an unpublished optional member: counts 0, instances downgraded
+            p = term_parts(i, t.lag)
+            if first_parts is None:
+                first_parts = p
+            slab = gather(cube.values, p)
+            f = reduce(gather(flags, p), p, "or") if flags is not None else None
+            if sum_ax is not None and f is not None:
+                slab = np.where(gather(flags, p) & ABSENT, 0.0, gather(cube.values, p)).sum(
+                    axis=_result_axes(p).index(sum_ax))
+                f = f & ~np.uint8(ABSENT)
+            else:
+                slab = reduce(slab, p)
+            if t.member in rule.if_missing and f is not None:
+                miss = (f & (UNKNOWN | ABSENT)) != 0
+                slab = np.where(miss, 0.0, slab)
+                downgraded = miss if downgraded is None else downgraded | miss
+                f = np.where(miss, 0, f).astype(np.uint8)
+            if f is not None:
+                bad = f if bad is None else bad | f
+            contribution = t.coef * slab
+            if side == 0 and actual is None:
+                actual = contribution
+            elif side == 0:
+                expected = (-contribution) if expected is None else expected - contribution
+            else:
+                expected = contribution if expected is None else expected + contribution
+    if first_parts is None or actual is None:
+        return None
+    if expected is None:
+        expected = np.zeros_like(actual)
+    if rule.lhs[0].coef < 0:
+        actual, expected = -actual, -expected
+    n_terms = len(rule.lhs) + len(rule.rhs)
+    tol = _tolerance(rule, cube, n_terms)
+    whole_missing = [m for m in missing_members if m in rule.if_missing]
+    if whole_missing:
+        downgraded = np.ones(actual.shape, dtype=bool)
+    out = _finish(rule, cube, actual, expected, bad, tol, first_parts, downgraded, None)
+    _describe(out, rule, whole_missing)
+    return out
+
+
+def _describe(out: Outcome, rule: Rule, whole_missing: list[str]) -> None:
+    for v in out.violations:
+        if v.severity != rule.severity and rule.if_missing:
+            names = ", ".join(rule.if_missing)
+            v.message = (f"{names} not published: the implied {names} is {v.imbalance:+g} "
+                         f"({rule.expression})")
+        else:
+            v.message = f"{rule.expression}: published {v.actual:g}, components give {v.expected:g}"
+
+
+# --- hierarchies ------------------------------------------------------------------------
+def _label_groups(cube: Cube, ax: int) -> list[tuple[int, list[int], str]]:
+    totals = cube.totals(ax)
+    if len(totals) != 1:
+        return []
+    children = [i for i in range(len(cube.dims[ax])) if i != totals[0]]
+    if not children:
+        return []
+    op = "=="
+    subset = cube.table.meta.get("subsets", {}).get(cube.dims[ax].name)
+    if subset:
+        op = ">="
+    else:
+        op = _coverage_op(cube, ax, children)
+    return [(totals[0], children, op)]
+
+
+def _coverage_op(cube: Cube, ax: int, children: list[int]) -> str:
+    """">=" when a classification shows the table lists only some of the categories."""
+    try:
+        from .classification import classifications_for
+    except ImportError:
+        return "=="
+    role = cube.dims[ax].role
+    if role not in ("region", "citizenship"):
+        return "=="
+    labels = [cube.dims[ax].labels[i] for i in children]
+    for cls in classifications_for(role, cube.year):
+        codes = [cls.resolve(lab, cube.year) for lab in labels]
+        if any(c is None for c in codes):
+            continue
+        wanted = set(codes)
+        for g in cls.hierarchy(cube.year):
+            if wanted <= set(g.children):
+                return "==" if wanted == set(g.children) and g.complete else ">="
+    return "=="
+
+
+def _groups(rule: Rule, cube: Cube, ax: int) -> list[tuple[int, list[int], str]]:
+    if rule.from_labels:
+        groups = _label_groups(cube, ax)
+        return [(p, c, ">=" if rule.op == ">=" else op) for p, c, op in groups]
+    if rule.groups:
+        return _resolve_groups(rule.groups, cube, ax, lambda name: cube.find(ax, name), rule.op)
+    if rule.classification:
+        from .classification import load_classification
+
+        cls = load_classification(rule.classification)
+        lookup: dict[str, int] = {}
+        for i, lab in enumerate(cube.dims[ax].labels):
+            code = cls.resolve(lab, cube.year) or cls.resolve(cube.dims[ax].codes[i], cube.year)
+            if code is not None:
+                lookup.setdefault(code, i)
+        return _resolve_groups(cls.hierarchy(cube.year), cube, ax, lookup.get, rule.op)
+    return []
+
+
+def _resolve_groups(groups, cube: Cube, ax: int, find, op: str) -> list[tuple[int, list[int], str]]:  # noqa: ANN001
+    out = []
+    for g in groups:
+        g: Group
+        p = find(g.parent)
+        if p is None:
+            continue
+        present = [i for c in g.children if (i := find(c)) is not None and i != p]
+        present = list(dict.fromkeys(present))
+        if not present:
+            continue
+        all_there = len(present) == len(g.children)
+        residual = any(is_residual_label(cube.dims[ax].labels[i]) for i in present)
+        exact = g.complete and op == "==" and (all_there or residual)
+        if not exact and len(present) < 2 and not all_there:
+            continue  # one child of many says nothing
+        out.append((p, present, "==" if exact else ">="))
+    return out
+
+
+def evaluate_hierarchy(rule: Rule, cube: Cube) -> Outcome | None:
+    ax = cube.axis(rule.along) if rule.along else None
+    if ax is None:
+        return None
+    groups = _groups(rule, cube, ax)
+    if not groups:
+        return None
+    parts = _restrictions(rule, cube, {ax})
+    if parts is None:
+        return None
+    parents = np.asarray([g[0] for g in groups], dtype=np.intp)
+    children = np.concatenate([np.asarray(g[1], dtype=np.intp) for g in groups])
+    offsets = np.cumsum([0] + [len(g[1]) for g in groups[:-1]]).astype(np.intp)
+    ge = np.asarray([g[2] == ">=" for g in groups])
+    pp = list(parts)
+    pp[ax] = parents
+    cp = list(parts)
+    cp[ax] = children
+    pos = _result_axes(pp).index(ax)
+    actual = gather(cube.values, pp)
+    flags = cube.flags
+    if flags is None:
+        expected = np.add.reduceat(gather(cube.values, cp), offsets, axis=pos)
+        bad = None
+    else:
+        # no cell (.) counts 0; a suppressed child (:) is unknown but >= 0, so the known
+        # children give a lower bound for the parent; a suppressed parent is skipped
+        cf = gather(flags, cp)
+        cv = np.where(cf & (ABSENT | BOUND), 0.0, gather(cube.values, cp))
+        expected = np.add.reduceat(cv, offsets, axis=pos)
+        present = np.add.reduceat((cf & ABSENT) == 0, offsets, axis=pos)
+        child_bits = np.bitwise_or.reduceat(cf & ~np.uint8(ABSENT), offsets, axis=pos)
+        bad = gather(flags, pp) | (child_bits & UNKNOWN)
+        bad = np.where(present == 0, bad | ABSENT, bad).astype(np.uint8)
+        child_bound = (child_bits & BOUND) != 0
+    shape = [1] * actual.ndim
+    shape[pos] = len(groups)
+    ge_b = np.broadcast_to(ge.reshape(shape), actual.shape)
+    if flags is not None and child_bound.any():
+        ge_b = ge_b | child_bound
+    tol = _tolerance(rule, cube, 1 + int(np.max([len(g[1]) for g in groups])))
+    out = _finish(rule, cube, actual, expected, bad, tol, pp, None, ge_b)
+    for v in out.violations:
+        rel = "at least" if v.message == ">=" else "the sum of its"
+        v.message = (f"{v.where.get(cube.dims[ax].name, '?')} should be {rel} {len(v.cells) - 1} "
+                     f"{'parts' if rel.startswith('at') else 'parts'} along {cube.dims[ax].name}: "
+                     f"published {v.actual:g}, parts sum to {v.expected:g}")
+    return out
+
+
+# --- sign -------------------------------------------------------------------------------
+def evaluate_sign(rule: Rule, cube: Cube) -> Outcome | None:
+    m_ax = cube.axis("measure")
+    parts = _restrictions(rule, cube, set())
+    if parts is None:
+        return None
+    try:
+        from .measures import measure_info
+    except ImportError:
+        return None
+    if m_ax is not None:
+        counts = []
+        for i, name in enumerate(cube.canon[m_ax]):
+            try:
+                info = measure_info(name)
+            except KeyError:
+                continue
+            if not info.may_be_negative and info.kind != "ratio":
+                counts.append(i)
+        if parts[m_ax] is not None:
+            counts = [i for i in counts if i in set(parts[m_ax].tolist())]
+        if not counts:
+            return None
+        parts[m_ax] = np.asarray(counts, dtype=np.intp)
+    else:
+        return None
+    actual = gather(cube.values, parts)
+    has = ~np.isnan(actual)
+    rounded = np.round(actual) if rule.integer else actual
+    expected = np.where(actual < 0, 0.0, rounded)
+    bad = np.where(has, 0, ABSENT).astype(np.uint8)
+    out = _finish(rule, cube, actual, expected, bad, 0.0, parts, None, None)
+    for v in out.violations:
+        v.message = ("a count cannot be negative" if v.actual < 0 else "a count must be a whole number")
+    return out
+
+
+# --- period sums ------------------------------------------------------------------------
+def evaluate_period_sum(rule: Rule, cube: Cube) -> Outcome | None:
+    t_ax = cube.axis("time")
+    if t_ax is None:
+        return None
+    by_code = {p.code: i for i, p in enumerate(cube.periods) if p}
+    groups = []
+    for i, p in enumerate(cube.periods):
+        if p and p.freq == "year":
+            qs = [by_code.get(f"{p.year}K{q}") for q in range(1, 5)]
+            if all(q is not None for q in qs):
+                groups.append(Group(p.code, tuple(f"{p.year}K{q}" for q in range(1, 5))))
+    if not groups:
+        return None
+    from dataclasses import replace
+
+    return evaluate_hierarchy(replace(rule, kind="hierarchy", along="time", groups=tuple(groups)), cube)
+
+
+# --- shared ending ----------------------------------------------------------------------
+def _finish(
+    rule: Rule,
+    cube: Cube,
+    actual: np.ndarray,
+    expected: np.ndarray,
+    bad: np.ndarray | None,
+    tol: float,
+    parts: Parts,
+    downgraded: np.ndarray | None,
+    ge: np.ndarray | None,
+) -> Outcome:
+    """Counts and violations from the actual and expected slabs of one rule on one cube."""
+    out = Outcome(rule, cube.table.id)
+    residual = actual - expected
+    if bad is None:
+        applicable = np.ones(actual.shape, dtype=bool)
+        skipped = np.zeros(actual.shape, dtype=bool)
+    else:
+        applicable = (bad & ABSENT) == 0
+        skipped = applicable & ((bad & (UNKNOWN | BOUND)) != 0)
+    if ge is not None:
+        fail = residual < -tol - _EPS
+        fail |= ~ge & (np.abs(residual) > tol + _EPS)
+    else:
+        fail = np.abs(residual) > tol + _EPS
+    checked = applicable & ~skipped
+    fail &= checked
+    out.checked = int(checked.sum())
+    out.skipped = int(skipped.sum())
+    out.failed = int(fail.sum())
+    out.passed = out.checked - out.failed
+    if out.failed:
+        axes = _result_axes(parts)
+        for flat in np.flatnonzero(fail)[:10_000]:
+            idx = np.unravel_index(flat, actual.shape)
+            full = []
+            for ax, p in enumerate(parts):
+                if isinstance(p, (int, np.integer)):
+                    full.append(int(p))
+                else:
+                    k = idx[axes.index(ax)]
+                    full.append(int(p[k]) if p is not None else int(k))
+            where, codes = cube.where(tuple(full))
+            severity = rule.severity
+            if downgraded is not None and bool(np.broadcast_to(downgraded, actual.shape)[idx]):
+                severity = next(iter(rule.if_missing.values()))
+            a, e = float(actual[idx]), float(expected[idx])
+            out.violations.append(Violation(
+                rule.id, severity, cube.table.id, where, codes, e, a, a - e, tol,
+                ">=" if ge is not None and bool(ge[idx]) else "",
+                cells=[(cube.table.id, tuple(full), 1.0)],
+            ))
+    return out
+
+
+EVALUATORS = {
+    "identity": evaluate_identity,
+    "conservation": evaluate_identity,
+    "hierarchy": evaluate_hierarchy,
+    "sign": evaluate_sign,
+    "period_sum": evaluate_period_sum,
+}
+
+
+def evaluate(rule: Rule, cube: Cube) -> Outcome | None:
+    """The outcome of `rule` on `cube`, or None when the rule does not apply to it."""
+    return EVALUATORS[rule.kind](rule, cube)

@@ -1,0 +1,128 @@
+"""What an audit found: per rule and table counts, violations, and a verdict.
+
+Mirrors R's validate: `summary()` (one row per rule and table: checked, passed, failed,
+skipped), `violations` (one row per failing instance), `ok`. `to_dict()` is the JSON
+contract documented in docs/json-report.md.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from . import __version__
+from .engine import Outcome, Violation
+from .table import Table
+
+SEVERITY_RANK = {"info": 1, "warning": 2, "error": 3}
+
+
+@dataclass
+class AuditResult:
+    tables: list[Table]
+    outcomes: list[Outcome]
+    families: dict[str, str] = field(default_factory=dict)
+    #: files in a release folder that hold no table, with the reason
+    ignored: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def violation_list(self) -> list[Violation]:
+        return [v for o in self.outcomes for v in o.violations]
+
+    @property
+    def violations(self) -> pd.DataFrame:
+        rows = [
+            {
+                "rule": v.rule, "severity": v.severity, "table": v.table,
+                "where": v.where, "expected": v.expected, "actual": v.actual,
+                "imbalance": v.imbalance, "tolerance": v.tolerance, "message": v.message,
+                "other": v.other, "suspects": v.suspects,
+            }
+            for v in self.violation_list
+        ]
+        cols = ["rule", "severity", "table", "where", "expected", "actual", "imbalance", "tolerance",
+                "message", "other", "suspects"]
+        return pd.DataFrame(rows, columns=cols)
+
+    def summary(self) -> pd.DataFrame:
+        rows = [
+            {"rule": o.rule.id, "table": o.table, "kind": o.rule.kind, "severity": o.rule.severity,
+             "checked": o.checked, "passed": o.passed, "failed": o.failed, "skipped": o.skipped}
+            for o in self.outcomes
+        ]
+        return pd.DataFrame(rows, columns=["rule", "table", "kind", "severity", "checked", "passed", "failed", "skipped"])
+
+    def count(self, severity: str) -> int:
+        return sum(1 for v in self.violation_list if v.severity == severity)
+
+    @property
+    def ok(self) -> bool:
+        """No violation of severity error."""
+        return self.count("error") == 0
+
+    def worst(self) -> str | None:
+        ranks = [SEVERITY_RANK[v.severity] for v in self.violation_list]
+        if not ranks:
+            return None
+        return {r: s for s, r in SEVERITY_RANK.items()}[max(ranks)]
+
+    def fails(self, fail_on: str) -> bool:
+        """True when some violation is at or above `fail_on` (error|warning|info|never)."""
+        if fail_on == "never":
+            return False
+        worst = self.worst()
+        return worst is not None and SEVERITY_RANK[worst] >= SEVERITY_RANK[fail_on]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "migaudit": __version__,
+            "tables": [
+                {"id": t.id, "title": t.title, "source": t.source,
+                 "family": self.families.get(t.id), "cells": t.size}
+                for t in self.tables
+            ],
+            "rules": [
+                {"id": o.rule.id, "table": o.table, "severity": o.rule.severity, "checked": o.checked,
+                 "passed": o.passed, "failed": o.failed, "skipped": o.skipped}
+                for o in self.outcomes
+            ],
+            "violations": [_violation_dict(v) for v in self.violation_list],
+            "summary": {
+                "tables": len(self.tables),
+                "cells": sum(t.size for t in self.tables),
+                "rules": len({o.rule.id for o in self.outcomes}),
+                "checked": sum(o.checked for o in self.outcomes),
+                "errors": self.count("error"),
+                "warnings": self.count("warning"),
+                "infos": self.count("info"),
+            },
+        }
+
+    def to_json(self, indent: int | None = 1) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+
+def _num(x: float) -> float | int | None:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return None
+    return int(x) if float(x).is_integer() else float(x)
+
+
+def _violation_dict(v: Violation) -> dict[str, Any]:
+    where = dict(v.where)
+    codes = {k: c for k, c in v.codes.items() if c != where.get(k)}
+    out: dict[str, Any] = {
+        "rule": v.rule, "severity": v.severity, "table": v.table, "where": where,
+        "expected": _num(v.expected), "actual": _num(v.actual), "imbalance": _num(v.imbalance),
+        "tolerance": _num(v.tolerance), "message": v.message,
+    }
+    if codes:
+        out["codes"] = codes
+    if v.other is not None:
+        out["other"] = v.other
+    out["suspects"] = v.suspects
+    return out
