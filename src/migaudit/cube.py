@@ -110,6 +110,9 @@ class Cube:
 
     def find(self, axis: int, name: str) -> int | None:
         """Index of the category called `name` (canonical name, code or label) on `axis`."""
+        if name == "@total":
+            totals = self.totals(axis)
+            return totals[0] if len(totals) == 1 else None
         key = norm(name)
         d = self.dims[axis]
         for i, c in enumerate(self.canon[axis]):

@@ -15,11 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .cube import ABSENT, BOUND, UNKNOWN, Cube, is_residual_label
 from .rules import Group, Rule
 
 _EPS = 1e-9
+#: at most this many violations are itemised per rule and table (all are counted)
+MAX_VIOLATIONS = 10_000
+#: keep every instance on the outcomes (for residual frames); set by `evaluate(residuals=True)`
+KEEP_RESIDUALS = False
 
 
 @dataclass
@@ -53,6 +58,29 @@ class Outcome:
     failed: int = 0
     skipped: int = 0
     violations: list[Violation] = field(default_factory=list)
+    #: every instance (not just failures), kept when evaluated with residuals=True
+    _instances: tuple | None = field(default=None, repr=False)
+
+    def residual_frame(self) -> pd.DataFrame:
+        """One row per rule instance: keys of its cell, actual, expected, imbalance, tolerance, status.
+
+        The frame Great Expectations and other tools validate with plain expectations
+        (|imbalance| <= tolerance) when they cannot express the rule itself.
+        """
+        cols = ["rule", "table", "severity", "where", "actual", "expected", "imbalance", "tolerance", "status"]
+        if self._instances is None:
+            raise ValueError("evaluate(..., residuals=True) keeps the instances")
+        cube, actual, expected, applicable, skipped, fail, parts, tol, severity = self._instances
+        rows = []
+        axes = _result_axes(parts)
+        for flat in np.flatnonzero(np.broadcast_to(applicable, actual.shape)):
+            idx = np.unravel_index(flat, actual.shape)
+            where, _ = cube.where(_full_index(parts, axes, idx))
+            status = "skipped" if skipped[idx] else "failed" if fail[idx] else "passed"
+            a, e = float(actual[idx]), float(expected[idx])
+            rows.append([self.rule.id, self.table, severity[idx] if severity is not None else self.rule.severity,
+                         where, a, e, a - e, tol, status])
+        return pd.DataFrame(rows, columns=cols)
 
 
 # --- slab helpers -----------------------------------------------------------------------
@@ -408,7 +436,7 @@ def evaluate_period_sum(rule: Rule, cube: Cube) -> Outcome | None:
         return None
     by_code = {p.code: i for i, p in enumerate(cube.periods) if p}
     groups = []
-    for i, p in enumerate(cube.periods):
+    for p in cube.periods:
         if p and p.freq == "year":
             qs = [by_code.get(f"{p.year}K{q}") for q in range(1, 5)]
             if all(q is not None for q in qs):
@@ -421,6 +449,18 @@ def evaluate_period_sum(rule: Rule, cube: Cube) -> Outcome | None:
 
 
 # --- shared ending ----------------------------------------------------------------------
+def _full_index(parts: Parts, axes: list[int], idx: tuple) -> tuple[int, ...]:
+    """The cube index of the cell behind one position of a gathered slab."""
+    full = []
+    for ax, p in enumerate(parts):
+        if isinstance(p, (int, np.integer)):
+            full.append(int(p))
+        else:
+            k = idx[axes.index(ax)]
+            full.append(int(p[k]) if p is not None else int(k))
+    return tuple(full)
+
+
 def _finish(
     rule: Rule,
     cube: Cube,
@@ -452,21 +492,19 @@ def _finish(
     out.skipped = int(skipped.sum())
     out.failed = int(fail.sum())
     out.passed = out.checked - out.failed
+    low = next(iter(rule.if_missing.values()), rule.severity)
+    severities = None
+    if downgraded is not None:
+        severities = np.where(np.broadcast_to(downgraded, actual.shape), low, rule.severity)
+    if KEEP_RESIDUALS:
+        out._instances = (cube, actual, expected, applicable, skipped, fail, parts, tol, severities)
     if out.failed:
         axes = _result_axes(parts)
-        for flat in np.flatnonzero(fail)[:10_000]:
+        for flat in np.flatnonzero(fail)[:MAX_VIOLATIONS]:
             idx = np.unravel_index(flat, actual.shape)
-            full = []
-            for ax, p in enumerate(parts):
-                if isinstance(p, (int, np.integer)):
-                    full.append(int(p))
-                else:
-                    k = idx[axes.index(ax)]
-                    full.append(int(p[k]) if p is not None else int(k))
-            where, codes = cube.where(tuple(full))
-            severity = rule.severity
-            if downgraded is not None and bool(np.broadcast_to(downgraded, actual.shape)[idx]):
-                severity = next(iter(rule.if_missing.values()))
+            full = _full_index(parts, axes, idx)
+            where, codes = cube.where(full)
+            severity = str(severities[idx]) if severities is not None else rule.severity
             a, e = float(actual[idx]), float(expected[idx])
             out.violations.append(Violation(
                 rule.id, severity, cube.table.id, where, codes, e, a, a - e, tol,
@@ -485,6 +523,14 @@ EVALUATORS = {
 }
 
 
-def evaluate(rule: Rule, cube: Cube) -> Outcome | None:
-    """The outcome of `rule` on `cube`, or None when the rule does not apply to it."""
-    return EVALUATORS[rule.kind](rule, cube)
+def evaluate(rule: Rule, cube: Cube, residuals: bool = False) -> Outcome | None:
+    """The outcome of `rule` on `cube`, or None when the rule does not apply to it.
+
+    With `residuals=True` the outcome keeps every instance for `Outcome.residual_frame()`.
+    """
+    global KEEP_RESIDUALS
+    KEEP_RESIDUALS, before = residuals, KEEP_RESIDUALS
+    try:
+        return EVALUATORS[rule.kind](rule, cube)
+    finally:
+        KEEP_RESIDUALS = before
