@@ -51,6 +51,53 @@ def collect(items: Iterable[Table | str | Path]) -> tuple[list[Table], list[tupl
     return tables, ignored
 
 
+def release_config(folder: Path) -> dict:
+    """`migaudit.yaml` of a release folder: files, extra rules, families; {} when absent."""
+    import yaml
+
+    from .errors import RuleError
+
+    f = folder / "migaudit.yaml"
+    if not f.is_file():
+        return {}
+    try:
+        doc = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise RuleError(f"malformed YAML: {getattr(e, 'problem', e)}", source=str(f),
+                        where=f"line {mark.line + 1}" if mark else None) from None
+    if not isinstance(doc, dict) or set(doc) - {"files", "rules", "families", "exclude"}:
+        raise RuleError("migaudit.yaml takes files, rules, families and exclude", source=str(f),
+                        expected="files: [...], rules: [...], families: {table: family}, exclude: [...]")
+    return doc
+
+
+def run_audit(paths: list[Path], rule_paths: list[Path], backend: str = "native",
+              cross_table: bool = True, progress: bool = False) -> AuditResult:
+    """What `migaudit audit` does: release configs, extra rules, the chosen backend."""
+    extra = list(rule_paths)
+    items: list[Path | str] = []
+    families: dict[str, str] = {}
+    for p in paths:
+        cfg = release_config(p) if p.is_dir() else {}
+        extra += [p / r for r in cfg.get("rules", [])]
+        families.update(cfg.get("families", {}))
+        if cfg.get("files"):
+            items += [p / f for f in cfg["files"]]
+        else:
+            items.append(p)
+    ruleset = load_rules(*extra)
+    if backend == "native":
+        result = audit(items, ruleset, cross_table=cross_table, progress=progress)
+    else:
+        from importlib import import_module
+
+        module = import_module(f"migaudit.{backend}")
+        result = module.audit_with(items, ruleset, cross_table=cross_table)
+    result.families.update(families)
+    return result
+
+
 def _unique_ids(tables: list[Table]) -> None:
     """Give every table an id unique in the release (file stem when ids collide)."""
     counts = Counter(t.id for t in tables)
@@ -63,10 +110,19 @@ def _unique_ids(tables: list[Table]) -> None:
             t.id = tid if seen[tid] == 1 else f"{tid}#{seen[tid]}"
 
 
+def _progress(cubes: list[Cube], show: bool) -> Iterable[Cube]:
+    if not show or sum(c.values.size for c in cubes) < 1_000_000:
+        return cubes
+    from rich.progress import track
+
+    return track(cubes, description="auditing", transient=True)
+
+
 def audit(
     tables_or_paths: Iterable[Table | str | Path] | Table | str | Path,
     rules: RuleSet | str | Path | None = None,
     cross_table: bool = True,
+    progress: bool = False,
 ) -> AuditResult:
     """Check every rule on every table it applies to (and across tables); never raises on findings."""
     if isinstance(tables_or_paths, (Table, str, Path)):
@@ -81,7 +137,7 @@ def audit(
     cubes = [Cube.of(t) for t in tables]
     outcomes: list[Outcome] = []
     families: dict[str, str] = {}
-    for cube in cubes:
+    for cube in _progress(cubes, progress):
         per_family: Counter[str] = Counter()
         for rule in ruleset:
             out = evaluate(rule, cube)

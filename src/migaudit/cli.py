@@ -51,8 +51,7 @@ def cli() -> None:
 @click.option("--format", "fmt", default=None, help="Force a reader (jsonstat, px, statbank_csv, printed, webtext, tidy, wide_csv).")
 def read_cmd(file: Path, to: str | None, output: Path | None, fmt: str | None) -> None:
     """Read FILE and preview its cube, or write it tidy with --to."""
-    from .readers import read
-    from .readers import tidy
+    from .readers import read, tidy
 
     tables = read(file, fmt)
     if to is None:
@@ -67,6 +66,51 @@ def read_cmd(file: Path, to: str | None, output: Path | None, fmt: str | None) -
         text = tidy.write(table, out, to)
         if text is not None:
             click.echo(text, nl=False)
+
+
+def example_release() -> Path:
+    """The cleaned example release shipped inside the package."""
+    return Path(__file__).resolve().parent / "data" / "example_release"
+
+
+@cli.command("audit")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--rules", "rules", multiple=True, type=click.Path(path_type=Path),
+              help="Extra rule file or folder (adds to or overrides the default rules). Repeatable.")
+@click.option("--format", "fmt", default="text", type=click.Choice(["text", "json", "junit", "markdown", "html"]),
+              show_default=True, help="Report format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@click.option("--fail-on", default="error", type=click.Choice(["error", "warning", "info", "never"]),
+              show_default=True, help="Exit 1 when a violation at or above this severity is found.")
+@click.option("--backend", default="native", type=click.Choice(["native", "pandera", "gx"]), show_default=True,
+              help="Evaluate the rules with migaudit's engine, pandera or Great Expectations.")
+@click.option("--no-cross-table", is_flag=True, help="Skip the checks across tables.")
+def audit_cmd(paths: tuple[Path, ...], rules: tuple[Path, ...], fmt: str, output: Path | None,
+              fail_on: str, backend: str, no_cross_table: bool) -> None:
+    """Audit PATHS (files or release folders; default: the bundled example release)."""
+    from .audit import run_audit
+    from .report import render
+
+    targets = list(paths) or [example_release()]
+    for p in targets:
+        if not p.exists():
+            raise MigauditError("no such file or folder", source=str(p))
+    result = run_audit(targets, list(rules), backend=backend, cross_table=not no_cross_table,
+                       progress=sys.stderr.isatty())
+    if fmt == "text" and output is None:
+        from rich.console import Console
+
+        from .report.text import print_report
+
+        print_report(result, Console())
+    else:
+        text = render(result, fmt)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            output.write_text(text, encoding="utf-8")
+            click.echo(f"migaudit: wrote {fmt} report to {output}", err=True)
+    sys.exit(1 if result.fails(fail_on) else 0)
 
 
 def main() -> None:

@@ -137,10 +137,43 @@ class Cube:
             return None
         return lut[self.symbols]
 
+    def covers_country(self, axis: int) -> bool:
+        """True when the regions on `axis` (besides any total) make up the whole country.
+
+        Told by the reader (`meta["covers_country"]`), or seen from the codes: municipality
+        codes of every county, or every county of a classification version.
+        """
+        if "covers_country" in self.table.meta:
+            return bool(self.table.meta["covers_country"])
+        d = self.dims[axis]
+        leaves = [i for i in range(len(d)) if not is_total_label(d.labels[i])]
+        codes = [d.codes[i] for i in leaves]
+        if codes and all(len(c) == 4 and c.isdigit() for c in codes):
+            return len({c[:2] for c in codes}) >= 18
+        try:
+            from .classification import classifications_for
+        except ImportError:
+            return False
+        labels = [d.labels[i] for i in leaves]
+        for cls in classifications_for("region", self.year):
+            resolved = {cls.resolve(lab, self.year) for lab in labels}
+            if None in resolved:
+                continue
+            for g in cls.hierarchy(self.year):
+                if resolved == set(g.children) and g.complete:
+                    return True
+        return False
+
     def where(self, index: tuple[int, ...]) -> tuple[dict[str, str], dict[str, str]]:
-        """Labels (as published, footnote markers stripped) and codes of the cell at `index`."""
+        """Labels (as published, footnote markers stripped) and codes of the cell at `index`.
+
+        An index of -1 stands for a sum over the whole axis.
+        """
         labels, codes = {}, {}
         for d, i in zip(self.dims, index, strict=True):
+            if i < 0:
+                labels[d.name], codes[d.name] = "sum over all", "*"
+                continue
             labels[d.name] = _MARKER.sub("", d.labels[i]).strip()
             codes[d.name] = d.codes[i]
         return labels, codes

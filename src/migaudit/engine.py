@@ -166,7 +166,7 @@ def evaluate_identity(rule: Rule, cube: Cube) -> Outcome | None:
     if any(m not in rule.if_missing for m in missing_members):
         return None
     sum_ax = cube.axis(rule.sum_over) if rule.sum_over else None
-    if rule.kind == "conservation" and sum_ax is None:
+    if rule.kind == "conservation" and (sum_ax is None or not cube.covers_country(sum_ax)):
         return None
     parts = _restrictions(rule, cube, {ax})
     if parts is None:
@@ -250,6 +250,9 @@ def evaluate_identity(rule: Rule, cube: Cube) -> Outcome | None:
     whole_missing = [m for m in missing_members if m in rule.if_missing]
     if whole_missing:
         downgraded = np.ones(actual.shape, dtype=bool)
+    if sum_ax is not None:
+        first_parts = list(first_parts)
+        first_parts[sum_ax] = -1  # summed over: no single category
     out = _finish(rule, cube, actual, expected, bad, tol, first_parts, downgraded, None)
     _describe(out, rule, whole_missing)
     return out
