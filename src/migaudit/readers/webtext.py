@@ -469,12 +469,17 @@ def _resolve(block: _Block, source: str) -> None:
                 f"{_show(c[0])} by the decimals each column shows in the other rows")
     block.formats = formats
 
-    # 2. identities between integer columns
+    # 2. identities between integer columns. One found in the data needs two distinct
+    #    rows with a single split where it holds with no zero term (zeros and equal
+    #    columns make coincidences) and no such row where it fails; one the header
+    #    implies (`Net …` = a − b, `… total` = a + b) needs no support, but must be the
+    #    only member of its family that every row of the table can satisfy.
     ints = [j for j in range(n) if formats[j] <= {"int"}]
     full = [r for r in range(len(cands)) if r not in short]
     unique = [_values(cands[r][0]) for r in full if len(cands[r]) == 1]
     ambiguous = [r for r in full if len(cands[r]) > 1]
     accepted: list[_Identity] = []
+    families: dict[tuple[int, int], list[_Identity]] = {}
     if ambiguous:
         for t in ints:
             for a in ints:
@@ -488,12 +493,17 @@ def _resolve(block: _Block, source: str) -> None:
                         held = [ident.holds(v) for v in unique]
                         if any(h is False for h in held):
                             continue
-                        support = sum(1 for h in held if h)
-                        if support < 2 and not _implied(block.columns[t], sign):
-                            continue
-                        if all(any(ident.holds(_values(x)) is not False for x in cands[r])
-                               for r in ambiguous):
+                        support = {(v[t], v[a], v[b]) for v, h in zip(unique, held, strict=True)
+                                   if h and v[t] and v[a] and v[b]}
+                        if len(support) >= 2:
                             accepted.append(ident)
+                        elif _implied(block.columns[t], sign) and all(
+                                any(ident.holds(_values(x)) is not False for x in cands[r])
+                                for r in ambiguous):
+                            families.setdefault((t, sign), []).append(ident)
+    for members in families.values():
+        if len(members) == 1:
+            accepted.append(members[0])
     for r in ambiguous:
         row = block.rows[r]
         kept = [x for x in cands[r]
@@ -520,8 +530,12 @@ def _resolve(block: _Block, source: str) -> None:
         if r_i not in short:
             cells.append([_parse(x) for x in c[0]])
             continue
-        placed = [x for x in short[r_i] if all(_fmt(cell) == "sym" for cell in x[1:])
-                  or all(_fmt(cell) != "sym" for cell in x)]
+        # only a row that shows a symbol where cells belong (`448 573-`) is short by
+        # design; digits alone that fill too few cells are a damaged copy
+        placed = [x for x in short[r_i] if _fmt(x[0]) != "sym"
+                  and any(_fmt(cell) == "sym" for cell in x)
+                  and all(_fmt(cell) == "sym" for cell in x[x.index(next(
+                      c for c in x if _fmt(c) == "sym")):])]
         if len(placed) != 1:
             raise ReadError(
                 f"{row.label!r}: {row.tail!r} has fewer cells than the {n} columns and "
