@@ -48,6 +48,8 @@ _ROLE_MAP = {"time": "time", "geo": "region", "metric": "measure"}
 _META_KEYS = ("label", "source", "updated", "href", "note", "extension", "link", "error", "version", "class")
 _MISSING = {i for i, s in enumerate(sym.SYMBOLS) if s.arithmetic in ("absent", "unknown", "bound")}
 _FLAGS = {sym.CODE["*"], sym.CODE["r"]}
+#: a sparse `value` object may describe a cube of at most this many cells
+MAX_SPARSE_CELLS = 50_000_000
 _STATUS_TEXTS = " ".join(repr(t) for t in sym.TEXT if t)
 
 
@@ -297,11 +299,16 @@ def _cells(
     """Values and symbol codes for the n cells, from `value` and `status`."""
     vpath = f"{path}.value"
     raw = ds.get("value")
+    if raw is None:
+        raise err("no value", vpath, f"an array of {n} values or an object keyed by flat index")
+    if isinstance(raw, list) and len(raw) != n:
+        raise err(f"{len(raw)} values but the dimension sizes multiply to {n}", vpath,
+                  f"{n} values (product of size)")
+    if isinstance(raw, dict) and n > MAX_SPARSE_CELLS:
+        raise err(f"a sparse value object for {n} cells", vpath, f"at most {MAX_SPARSE_CELLS} cells")
     values = np.full(n, np.nan)
     present = np.zeros(n, dtype=bool)
     strings = 0
-    if raw is None:
-        raise err("no value", vpath, f"an array of {n} values or an object keyed by flat index")
 
     def take(i: int, v: Any, where: str) -> None:
         nonlocal strings

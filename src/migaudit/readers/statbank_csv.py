@@ -169,6 +169,21 @@ def axis_kind(labels: list[str]) -> tuple[str, str | None]:
     return "", None
 
 
+#: a cube may be this many times larger than its rows before the rows are "not a table"
+MAX_SPARSITY = 100
+MAX_CELLS = 50_000_000
+
+
+def check_cube_size(shape: tuple[int, ...], rows: int, source: str, header_line: int) -> None:
+    """ReadError when rows keyed by these columns would span an absurdly sparse cube."""
+    cells = 1
+    for n in shape:
+        cells *= n
+    if cells > MAX_CELLS or (cells > 1_000_000 and cells > MAX_SPARSITY * rows):
+        raise ReadError(f"{rows} rows keyed by {len(shape)} columns would span {cells} cells", source=source,
+                        where=f"line {header_line}", expected="category columns that form a table")
+
+
 def choose_sep(text: str) -> str:
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
     return ";" if first.count(";") >= first.count(",") and first.count(";") else ","
@@ -359,6 +374,7 @@ def _read_long(rows: list[tuple[int, list[str]]], sep: str, source: str, stem: s
         lookup = {v: i for i, v in enumerate(uniq)}
         positions.append([lookup[v] for v in col])
     shape = tuple(len(d) for d in dims)
+    check_cube_size(shape, len(body), source, header_line)
     values = np.full(shape, np.nan)
     symbols = np.full(shape, sym.NOT_APPLICABLE, dtype=np.uint8)
     seen: dict[tuple[int, ...], int] = {}

@@ -39,7 +39,7 @@ import numpy as np
 from .. import symbols as sym
 from ..errors import ReadError
 from ..table import Dimension, Table, guess_role
-from .statbank_csv import axis_kind, choose_sep, read_text, split_rows
+from .statbank_csv import axis_kind, check_cube_size, choose_sep, read_text, split_rows
 
 _CODE_NAME = re.compile(r"(?:(.+)_)?(?:code|kode|kod)$", re.IGNORECASE)
 _YEAR_COL = re.compile(r"(.+?)_((?:18|19|20)\d{2})$")
@@ -83,6 +83,8 @@ def read(data: bytes, source: str) -> list[Table]:
     text = read_text(data, source, notes)
     sep = choose_sep(text)
     rows = split_rows(text, sep, source)
+    if not rows:
+        raise ReadError("no header row", source=source, expected="a header naming every column")
     header_line, header = rows[0]
     header = [h.strip() for h in header]
     for j, h in enumerate(header):
@@ -221,6 +223,7 @@ def read(data: bytes, source: str) -> list[Table]:
     dims += measure_dims
 
     shape = tuple(len(d) for d in dims)
+    check_cube_size(shape, len(body) * len(measures), source, header_line)
     values = np.full(shape, np.nan)
     symbols = np.full(shape, sym.NOT_APPLICABLE, dtype=np.uint8)
     empty: list[tuple[int, int]] = []
