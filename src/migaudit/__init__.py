@@ -22,7 +22,7 @@ _LAZY = {
     "MigauditError": "migaudit.errors",
     "ReadError": "migaudit.errors",
     "RuleError": "migaudit.errors",
-    "audit": "migaudit.audit",
+    "audit": "migaudit.runner",
     "AuditResult": "migaudit.result",
     "RuleSet": "migaudit.rules",
     "load_rules": "migaudit.rules",

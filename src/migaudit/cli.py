@@ -88,8 +88,8 @@ def example_release() -> Path:
 def audit_cmd(paths: tuple[Path, ...], rules: tuple[Path, ...], fmt: str, output: Path | None,
               fail_on: str, backend: str, no_cross_table: bool) -> None:
     """Audit PATHS (files or release folders; default: the bundled example release)."""
-    from .audit import run_audit
     from .report import render
+    from .runner import run_audit
 
     targets = list(paths) or [example_release()]
     for p in targets:

@@ -124,7 +124,11 @@ class Cube:
         return None
 
     def totals(self, axis: int) -> list[int]:
-        return [i for i, lab in enumerate(self.dims[axis].labels) if is_total_label(lab)]
+        """Indices of the total categories (Total, The whole country, I alt, …) on `axis`."""
+        cache = self.__dict__.setdefault("_totals", {})
+        if axis not in cache:
+            cache[axis] = [i for i, lab in enumerate(self.dims[axis].labels) if is_total_label(lab)]
+        return cache[axis]
 
     # --- cell classes -------------------------------------------------------------------
     @cached_property

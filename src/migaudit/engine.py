@@ -25,6 +25,8 @@ _EPS = 1e-9
 MAX_VIOLATIONS = 10_000
 #: keep every instance on the outcomes (for residual frames); set by `evaluate(residuals=True)`
 KEEP_RESIDUALS = False
+#: itemise only error and warning violations (localization re-checks many times)
+ERRORS_ONLY = False
 
 
 @dataclass
@@ -186,7 +188,8 @@ def evaluate_identity(rule: Rule, cube: Cube) -> Outcome | None:
             return None
         pairs = (cur, prev)
     if sum_ax is not None:
-        leaves = [i for i in range(len(cube.dims[sum_ax])) if i not in cube.totals(sum_ax)]
+        totals = set(cube.totals(sum_ax))
+        leaves = [i for i in range(len(cube.dims[sum_ax])) if i not in totals]
         parts[sum_ax] = np.asarray(leaves, dtype=np.intp)
 
     flags = cube.flags
@@ -209,6 +212,7 @@ def evaluate_identity(rule: Rule, cube: Cube) -> Outcome | None:
     bad = None  # UNKNOWN/ABSENT/BOUND bits per instance
     downgraded = None
     first_parts: Parts | None = None
+    members: list[tuple[float, Parts]] = []  # (coefficient in actual − expected, parts)
     for side, terms in ((0, rule.lhs), (1, rule.rhs)):
         for t in terms:
             i = index[t.member]
@@ -217,6 +221,8 @@ def evaluate_identity(rule: Rule, cube: Cube) -> Outcome | None:
             p = term_parts(i, t.lag)
             if first_parts is None:
                 first_parts = p
+            if sum_ax is None:
+                members.append(((1.0 if side == 0 else -1.0) * t.coef, p))
             slab = gather(cube.values, p)
             f = reduce(gather(flags, p), p, "or") if flags is not None else None
             if sum_ax is not None and f is not None:
@@ -253,7 +259,9 @@ def evaluate_identity(rule: Rule, cube: Cube) -> Outcome | None:
     if sum_ax is not None:
         first_parts = list(first_parts)
         first_parts[sum_ax] = -1  # summed over: no single category
-    out = _finish(rule, cube, actual, expected, bad, tol, first_parts, downgraded, None)
+    if rule.lhs[0].coef < 0:
+        members = [(-c, p) for c, p in members]
+    out = _finish(rule, cube, actual, expected, bad, tol, first_parts, downgraded, None, members)
     _describe(out, rule, whole_missing)
     return out
 
@@ -313,16 +321,45 @@ def _groups(rule: Rule, cube: Cube, ax: int) -> list[tuple[int, list[int], str]]
     if rule.groups:
         return _resolve_groups(rule.groups, cube, ax, lambda name: cube.find(ax, name), rule.op)
     if rule.classification:
-        from .classification import load_classification
-
-        cls = load_classification(rule.classification)
-        lookup: dict[str, int] = {}
-        for i, lab in enumerate(cube.dims[ax].labels):
-            code = cls.resolve(lab, cube.year) or cls.resolve(cube.dims[ax].codes[i], cube.year)
-            if code is not None:
-                lookup.setdefault(code, i)
-        return _resolve_groups(cls.hierarchy(cube.year), cube, ax, lookup.get, rule.op)
+        return _classification_groups(rule, cube, ax)
     return []
+
+
+def _classification_groups(rule: Rule, cube: Cube, ax: int) -> list[tuple[int, list[int], str]]:
+    """Groups of a classification projected onto the categories the table shows.
+
+    `classification: auto` takes the shipped classification for the dimension's role that
+    resolves most of the table's labels (continents for the printed 2011 tables, the 2018
+    world-region groups, EU27/EFTA for 2024, ...).
+    """
+    from .classification import best_classification, load_classification
+
+    d = cube.dims[ax]
+    if rule.classification == "auto":
+        if d.role is None:
+            return []
+        match = best_classification(d.labels, d.role, cube.year)
+        if match is None:
+            return []
+        cls = load_classification(match.classification)
+    else:
+        cls = load_classification(rule.classification)
+    lookup: dict[str, int] = {}
+    for i, lab in enumerate(d.labels):
+        code = cls.resolve(lab, cube.year) or cls.resolve(d.codes[i], cube.year)
+        if code is not None:
+            lookup.setdefault(code, i)
+    out = []
+    for g in cls.hierarchy(cube.year, present=lookup):
+        p = lookup.get(g.parent)
+        kids = [lookup[c] for c in g.children if c in lookup and lookup[c] != p]
+        if p is None or not kids:
+            continue
+        exact = g.complete and rule.op == "=="
+        if not exact and len(kids) < 2:
+            continue  # one child of many says nothing
+        out.append((p, kids, "==" if exact else ">="))
+    return out
 
 
 def _resolve_groups(groups, cube: Cube, ax: int, find, op: str) -> list[tuple[int, list[int], str]]:  # noqa: ANN001
@@ -385,14 +422,47 @@ def evaluate_hierarchy(rule: Rule, cube: Cube) -> Outcome | None:
     ge_b = np.broadcast_to(ge.reshape(shape), actual.shape)
     if flags is not None and child_bound.any():
         ge_b = ge_b | child_bound
+    ge_b = np.asarray(ge_b)
+    signed = _signed_measures(cube, pp)
+    if signed is not None and ge_b.any():
+        # "parent ≥ Σ shown children" only bounds counts; a net figure can be negative
+        no_bound = ge_b & signed
+        if no_bound.any():
+            base = np.zeros(actual.shape, dtype=np.uint8) if bad is None else bad
+            bad = np.where(no_bound, base | ABSENT, base).astype(np.uint8)
     tol = _tolerance(rule, cube, 1 + int(np.max([len(g[1]) for g in groups])))
-    out = _finish(rule, cube, actual, expected, bad, tol, pp, None, ge_b)
+    out = _finish(rule, cube, actual, expected, bad, tol, pp, None, ge_b, [(1.0, pp)],
+                  (ax, pos, [g[1] for g in groups]))
     for v in out.violations:
         rel = "at least" if v.message == ">=" else "the sum of its"
         v.message = (f"{v.where.get(cube.dims[ax].name, '?')} should be {rel} {len(v.cells) - 1} "
                      f"{'parts' if rel.startswith('at') else 'parts'} along {cube.dims[ax].name}: "
                      f"published {v.actual:g}, parts sum to {v.expected:g}")
     return out
+
+
+def _signed_measures(cube: Cube, parts: Parts) -> np.ndarray | None:
+    """Broadcastable mask over a gathered slab: True where the measure may be negative."""
+    m_ax = cube.axis("measure")
+    if m_ax is None or isinstance(parts[m_ax], (int, np.integer)):
+        return None
+    try:
+        from .measures import measure_info
+    except ImportError:
+        return None
+    flags = []
+    for name in cube.canon[m_ax]:
+        try:
+            flags.append(measure_info(name).may_be_negative)
+        except KeyError:
+            flags.append(True)
+    mask = np.asarray(flags)
+    if parts[m_ax] is not None:
+        mask = mask[parts[m_ax]]
+    axes = _result_axes(parts)
+    shape = [1] * len(axes)
+    shape[axes.index(m_ax)] = len(mask)
+    return mask.reshape(shape)
 
 
 # --- sign -------------------------------------------------------------------------------
@@ -474,6 +544,8 @@ def _finish(
     parts: Parts,
     downgraded: np.ndarray | None,
     ge: np.ndarray | None,
+    members: list[tuple[float, Parts]] | None = None,
+    children: tuple[int, int, list[list[int]]] | None = None,
 ) -> Outcome:
     """Counts and violations from the actual and expected slabs of one rule on one cube."""
     out = Outcome(rule, cube.table.id)
@@ -501,18 +573,27 @@ def _finish(
         severities = np.where(np.broadcast_to(downgraded, actual.shape), low, rule.severity)
     if KEEP_RESIDUALS:
         out._instances = (cube, actual, expected, applicable, skipped, fail, parts, tol, severities)
+    listed = fail
+    if ERRORS_ONLY:
+        listed = fail & (severities != "info") if severities is not None else (fail if rule.severity != "info" else fail & False)
     if out.failed:
         axes = _result_axes(parts)
-        for flat in np.flatnonzero(fail)[:MAX_VIOLATIONS]:
+        for flat in np.flatnonzero(listed)[:MAX_VIOLATIONS]:
             idx = np.unravel_index(flat, actual.shape)
             full = _full_index(parts, axes, idx)
             where, codes = cube.where(full)
             severity = str(severities[idx]) if severities is not None else rule.severity
             a, e = float(actual[idx]), float(expected[idx])
+            cells = [(cube.table.id, _full_index(mp, axes, idx), c) for c, mp in (members or [(1.0, parts)])]
+            if children is not None:
+                ax, pos, kids = children
+                for k in kids[idx[pos]]:
+                    cell = list(full)
+                    cell[ax] = k
+                    cells.append((cube.table.id, tuple(cell), -1.0))
             out.violations.append(Violation(
                 rule.id, severity, cube.table.id, where, codes, e, a, a - e, tol,
-                ">=" if ge is not None and bool(ge[idx]) else "",
-                cells=[(cube.table.id, tuple(full), 1.0)],
+                ">=" if ge is not None and bool(ge[idx]) else "", cells=cells,
             ))
     return out
 
@@ -526,14 +607,16 @@ EVALUATORS = {
 }
 
 
-def evaluate(rule: Rule, cube: Cube, residuals: bool = False) -> Outcome | None:
+def evaluate(rule: Rule, cube: Cube, residuals: bool = False, errors_only: bool = False) -> Outcome | None:
     """The outcome of `rule` on `cube`, or None when the rule does not apply to it.
 
-    With `residuals=True` the outcome keeps every instance for `Outcome.residual_frame()`.
+    With `residuals=True` the outcome keeps every instance for `Outcome.residual_frame()`;
+    with `errors_only=True` only error and warning violations are itemised (all are counted).
     """
-    global KEEP_RESIDUALS
-    KEEP_RESIDUALS, before = residuals, KEEP_RESIDUALS
+    global KEEP_RESIDUALS, ERRORS_ONLY
+    before = KEEP_RESIDUALS, ERRORS_ONLY
+    KEEP_RESIDUALS, ERRORS_ONLY = residuals, errors_only
     try:
         return EVALUATORS[rule.kind](rule, cube)
     finally:
-        KEEP_RESIDUALS = before
+        KEEP_RESIDUALS, ERRORS_ONLY = before

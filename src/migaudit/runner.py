@@ -1,4 +1,4 @@
-"""Confronting a release with a rule set: `audit(tables_or_paths, rules) -> AuditResult`.
+"""The audit runner: confronting a release with a rule set, `audit(tables_or_paths, rules)`.
 
 Collects the tables (files, folders, or `Table`s), views each as a `Cube`, evaluates every
 rule that applies to it, and names each table's family after the rule file that applies
@@ -155,9 +155,7 @@ def audit(
         if cross_table_outcomes is not None:
             outcomes.extend(cross_table_outcomes(cubes))
     result = AuditResult(tables, outcomes, families, ignored)
-    try:
-        from .localization import localize
-    except ImportError:
-        return result
-    localize(result, cubes)
+    from .localization import localize
+
+    localize(result, cubes, ruleset)
     return result
