@@ -72,7 +72,10 @@ def rule_status(outcome: Outcome) -> str:
 
 
 def grouped_violations(result: AuditResult) -> Iterator[tuple[str, list[Violation]]]:
-    """(group, violations) per table in release order, then per cross-table pair."""
+    """(group, violations) per table in release order, then per cross-table pair; errors first.
+
+    Most severe first so that a capped listing never hides an error behind many infos.
+    """
     groups: dict[str, list[Violation]] = {t.id: [] for t in result.tables}
     cross: dict[str, list[Violation]] = {}
     for o in result.outcomes:
@@ -80,7 +83,7 @@ def grouped_violations(result: AuditResult) -> Iterator[tuple[str, list[Violatio
         target.extend(o.violations)
     for name, vs in [*groups.items(), *cross.items()]:
         if vs:
-            yield name, vs
+            yield name, sorted(vs, key=lambda v: -SEVERITY_RANK.get(v.severity, 0))
 
 
 def passed_cross_table(result: AuditResult) -> list[Outcome]:
