@@ -55,6 +55,23 @@ def _canonical_measure(label_or_code: str) -> str | None:
     return canonical_measure(label_or_code)
 
 
+def _period_from_measures(dims: list[Dimension]) -> str | None:
+    """The year a table is about when only its column names say it (`pop_1_jan_2011`)."""
+    try:
+        from .measures import resolve_measure
+    except ImportError:
+        return None
+    years = set()
+    for d in dims:
+        if d.role != "measure":
+            continue
+        for code in d.codes:
+            found = resolve_measure(code)
+            if found and "time" in found[1]:
+                years.add(int(str(found[1]["time"])[:4]))
+    return str(min(years)) if years else None
+
+
 @dataclass
 class Cube:
     table: Table
@@ -76,7 +93,7 @@ class Cube:
             code = _canonical_measure(measure) or norm(measure)
             dims.append(Dimension("contents", (code,), (str(measure),), role="measure"))
             values, symbols = values[..., None], symbols[..., None]
-        ref = table.meta.get("reference_period")
+        ref = table.meta.get("reference_period") or _period_from_measures(dims)
         if "time" not in roles and ref and parse_period(str(ref)):
             p = parse_period(str(ref))
             assert p is not None
@@ -161,10 +178,11 @@ class Cube:
         labels = [d.labels[i] for i in leaves]
         for cls in classifications_for("region", self.year):
             resolved = {cls.resolve(lab, self.year) for lab in labels}
-            if None in resolved:
+            country = cls.resolve("Hele landet", self.year)
+            if None in resolved or country is None:
                 continue
-            for g in cls.hierarchy(self.year):
-                if resolved == set(g.children) and g.complete:
+            for g in cls.hierarchy(self.year, present=[country, *resolved]):
+                if g.parent == country and set(g.children) == resolved and g.complete:
                     return True
         return False
 

@@ -109,7 +109,11 @@ def _restrictions(rule: Rule, cube: Cube, skip_axes: set[int]) -> Parts | None:
     parts: Parts = [None] * len(cube.dims)
     for key, members in {**rule.when, **rule.only}.items():
         ax = cube.axis(key)
-        if ax is None or ax in skip_axes:
+        if ax is None:
+            if members == ("@total",):
+                continue  # a table without the dimension is its total
+            return None  # a condition the table cannot show: the rule does not apply
+        if ax in skip_axes:
             continue
         if cube.dims[ax].role == "time" and key in rule.when:
             idx = [i for i, p in enumerate(cube.periods) if p and p.tags() & set(members)]
@@ -289,28 +293,27 @@ def _label_groups(cube: Cube, ax: int) -> list[tuple[int, list[int], str]]:
     if subset:
         op = ">="
     else:
-        op = _coverage_op(cube, ax, children)
+        op = _coverage_op(cube, ax, totals[0], children)
     return [(totals[0], children, op)]
 
 
-def _coverage_op(cube: Cube, ax: int, children: list[int]) -> str:
+def _coverage_op(cube: Cube, ax: int, total: int, children: list[int]) -> str:
     """">=" when a classification shows the table lists only some of the categories."""
     try:
         from .classification import classifications_for
     except ImportError:
         return "=="
-    role = cube.dims[ax].role
-    if role not in ("region", "citizenship"):
+    d = cube.dims[ax]
+    if d.role not in ("region", "citizenship"):
         return "=="
-    labels = [cube.dims[ax].labels[i] for i in children]
-    for cls in classifications_for(role, cube.year):
-        codes = [cls.resolve(lab, cube.year) for lab in labels]
-        if any(c is None for c in codes):
+    for cls in classifications_for(d.role, cube.year):
+        parent = cls.resolve(d.labels[total], cube.year)
+        codes = [cls.resolve(d.labels[i], cube.year) or cls.resolve(d.codes[i], cube.year) for i in children]
+        if parent is None or any(c is None for c in codes):
             continue
-        wanted = set(codes)
-        for g in cls.hierarchy(cube.year):
-            if wanted <= set(g.children):
-                return "==" if wanted == set(g.children) and g.complete else ">="
+        for g in cls.hierarchy(cube.year, present=[parent, *codes]):
+            if g.parent == parent and set(g.children) == set(codes):
+                return "==" if g.complete else ">="
     return "=="
 
 
