@@ -130,15 +130,25 @@ class Cube:
         if name == "@total":
             totals = self.totals(axis)
             return totals[0] if len(totals) == 1 else None
-        key = norm(name)
-        d = self.dims[axis]
-        for i, c in enumerate(self.canon[axis]):
-            if c == name or c == key:
-                return i
-        for i, (code, lab) in enumerate(zip(d.codes, d.labels, strict=True)):
-            if code == name or norm(lab) == key:
-                return i
+        index = self._lookup(axis)
+        for key in (name, norm(name)):
+            for kind in ("canon", "code", "label"):
+                if (i := index[kind].get(key)) is not None:
+                    return i
         return None
+
+    def _lookup(self, axis: int) -> dict[str, dict[str, int]]:
+        """Canonical names, codes and normalised labels of an axis → index (first wins)."""
+        cache = self.__dict__.setdefault("_lookups", {})
+        if axis not in cache:
+            d = self.dims[axis]
+            index: dict[str, dict[str, int]] = {"canon": {}, "code": {}, "label": {}}
+            for i, (c, code, lab) in enumerate(zip(self.canon[axis], d.codes, d.labels, strict=True)):
+                index["canon"].setdefault(c, i)
+                index["code"].setdefault(code, i)
+                index["label"].setdefault(norm(lab), i)
+            cache[axis] = index
+        return cache[axis]
 
     def totals(self, axis: int) -> list[int]:
         """Indices of the total categories (Total, The whole country, I alt, …) on `axis`."""
@@ -154,9 +164,10 @@ class Cube:
         lut = np.zeros(len(sym.SYMBOLS), dtype=np.uint8)
         for i, s in enumerate(sym.SYMBOLS):
             lut[i] = {"absent": ABSENT, "unknown": UNKNOWN, "bound": BOUND}.get(s.arithmetic, 0)
-        if not lut[np.unique(self.symbols)].any():
+        if not self.symbols.any():  # every cell a plain number: the common, fast case
             return None
-        return lut[self.symbols]
+        flags = lut[self.symbols]
+        return flags if flags.any() else None
 
     def covers_country(self, axis: int) -> bool:
         """True when the regions on `axis` (besides any total) make up the whole country.

@@ -90,13 +90,41 @@ Parts = list[Any]  # per axis: None (all), int (one category), ndarray (aligned 
 
 
 def gather(arr: np.ndarray, parts: Parts) -> np.ndarray:
-    """`arr` addressed axis by axis; int parts drop their axis, arrays keep it aligned."""
-    out = arr
-    for ax in range(arr.ndim - 1, -1, -1):
-        p = parts[ax]
-        if p is not None:
-            out = np.take(out, p, axis=ax)
+    """`arr` addressed axis by axis; int parts drop their axis, arrays keep it aligned.
+
+    A run of consecutive categories becomes a slice, so the result is a view, not a copy.
+    """
+    index: list[object] = []
+    fancy = []
+    for ax, p in enumerate(parts):
+        if p is None:
+            index.append(slice(None))
+        elif isinstance(p, (int, np.integer)):
+            index.append(int(p))
+        else:
+            run = _as_slice(p)
+            if run is None:
+                index.append(slice(None))
+                fancy.append((ax, p))
+            else:
+                index.append(run)
+    out = arr[tuple(index)]
+    if fancy:
+        axes = _result_axes(parts)
+        for ax, p in reversed(fancy):
+            out = np.take(out, p, axis=axes.index(ax))
     return out
+
+
+def _as_slice(p: np.ndarray) -> slice | None:
+    """`p` as a slice when it is a run of consecutive indices."""
+    n = len(p)
+    if n == 0:
+        return None
+    first = int(p[0])
+    if n == 1 or (int(p[-1]) - first == n - 1 and bool(np.all(np.diff(p) == 1))):
+        return slice(first, first + n)
+    return None
 
 
 def _result_axes(parts: Parts) -> list[int]:
@@ -407,7 +435,11 @@ def evaluate_hierarchy(rule: Rule, cube: Cube) -> Outcome | None:
     actual = gather(cube.values, pp)
     flags = cube.flags
     if flags is None:
-        expected = np.add.reduceat(gather(cube.values, cp), offsets, axis=pos)
+        children_slab = gather(cube.values, cp)
+        if len(groups) == 1:
+            expected = np.expand_dims(children_slab.sum(axis=pos), pos)
+        else:
+            expected = np.add.reduceat(children_slab, offsets, axis=pos)
         bad = None
     else:
         # no cell (.) counts 0; a suppressed child (:) is unknown but >= 0, so the known
@@ -495,10 +527,9 @@ def evaluate_sign(rule: Rule, cube: Cube) -> Outcome | None:
     else:
         return None
     actual = gather(cube.values, parts)
-    has = ~np.isnan(actual)
     rounded = np.round(actual) if rule.integer else actual
-    expected = np.where(actual < 0, 0.0, rounded)
-    bad = np.where(has, 0, ABSENT).astype(np.uint8)
+    expected = np.maximum(rounded, 0.0)
+    bad = None if cube.flags is None else np.where(np.isnan(actual), ABSENT, 0).astype(np.uint8)
     out = _finish(rule, cube, actual, expected, bad, 0.0, parts, None, None)
     for v in out.violations:
         v.message = ("a count cannot be negative" if v.actual < 0 else "a count must be a whole number")
@@ -552,29 +583,35 @@ def _finish(
 ) -> Outcome:
     """Counts and violations from the actual and expected slabs of one rule on one cube."""
     out = Outcome(rule, cube.table.id)
-    residual = actual - expected
+    if tol == 0 and ge is None:
+        fail = actual != expected  # exact counts: no subtraction, no abs
+    else:
+        residual = actual - expected
+        if ge is not None:
+            fail = residual < -tol - _EPS
+            fail |= ~ge & (np.abs(residual) > tol + _EPS)
+        else:
+            fail = np.abs(residual) > tol + _EPS
     if bad is None:
-        applicable = np.ones(actual.shape, dtype=bool)
-        skipped = np.zeros(actual.shape, dtype=bool)
+        applicable = skipped = None
+        out.checked, out.skipped = int(actual.size), 0
     else:
         applicable = (bad & ABSENT) == 0
         skipped = applicable & ((bad & (UNKNOWN | BOUND)) != 0)
-    if ge is not None:
-        fail = residual < -tol - _EPS
-        fail |= ~ge & (np.abs(residual) > tol + _EPS)
-    else:
-        fail = np.abs(residual) > tol + _EPS
-    checked = applicable & ~skipped
-    fail &= checked
-    out.checked = int(checked.sum())
-    out.skipped = int(skipped.sum())
-    out.failed = int(fail.sum())
+        checked = applicable & ~skipped
+        fail &= checked
+        out.checked = int(checked.sum())
+        out.skipped = int(skipped.sum())
+    out.failed = int(np.count_nonzero(fail))
     out.passed = out.checked - out.failed
     low = next(iter(rule.if_missing.values()), rule.severity)
     severities = None
     if downgraded is not None:
         severities = np.where(np.broadcast_to(downgraded, actual.shape), low, rule.severity)
     if KEEP_RESIDUALS:
+        if applicable is None:
+            applicable = np.ones(actual.shape, dtype=bool)
+            skipped = np.zeros(actual.shape, dtype=bool)
         out._instances = (cube, actual, expected, applicable, skipped, fail, parts, tol, severities)
     listed = fail
     if ERRORS_ONLY:
