@@ -96,7 +96,7 @@ def _axis_keys(cube: Cube) -> list[list[tuple[str, str] | None]]:
     for ax, d in enumerate(cube.dims):
         role = d.role or d.name
         if d.role == "measure":
-            parts = [("measure", c) for c in cube.canon[ax]]
+            parts = [("measure", c) for c in cube.canon[ax]]  # may carry {citizenship=000}
         elif d.role == "time":
             parts = [("time", c) for c in cube.canon[ax]]
         elif d.role in ("region", "citizenship"):
@@ -122,6 +122,21 @@ def _stock_key(parts: list[tuple[str, str]], cube: Cube) -> list[tuple[str, str]
     return [(r, v) for r, v in parts if r not in ("measure", "time")] + [("measure", "population"), ("time", date)]
 
 
+def _unfold(parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """`immigration{citizenship=000}` → measure immigration, citizenship 000."""
+    out = []
+    for role, value in parts:
+        if role == "measure" and value.endswith("}") and "{" in value:
+            name, extra = value[:-1].split("{", 1)
+            out.append(("measure", name))
+            for item in extra.split(","):
+                k, _, v = item.partition("=")
+                out.append((k, v))
+        else:
+            out.append((role, value))
+    return out
+
+
 def _cells(cube: Cube) -> dict[frozenset, list[_Cell]]:
     out: dict[frozenset, list[_Cell]] = defaultdict(list)
     if cube.values.size > MAX_CELLS:
@@ -129,7 +144,7 @@ def _cells(cube: Cube) -> dict[frozenset, list[_Cell]]:
     keys = _axis_keys(cube)
     published = ~np.isnan(cube.values)
     for idx in zip(*np.nonzero(published), strict=True):
-        parts = [k for ax, i in enumerate(idx) if (k := keys[ax][i]) is not None]
+        parts = _unfold([k for ax, i in enumerate(idx) if (k := keys[ax][i]) is not None])
         if not any(r == "measure" for r, _ in parts):
             continue
         key = frozenset(_stock_key(parts, cube))
@@ -188,8 +203,9 @@ def cross_table_outcomes(cubes: list[Cube]) -> list[Outcome]:
         for c in cells:
             first.setdefault(c.cube.table.id, c)
         ordered = sorted(first.values(), key=lambda c: (c.derived, c.cube.table.id))
-        a = ordered[0]
-        for b in ordered[1:]:
+        for a, b in ((a, b) for i, a in enumerate(ordered) for b in ordered[i + 1:]):
+            if a.derived and b.derived:
+                continue
             rule = SUMS_MATCH if (a.derived or b.derived) else SAME_FIGURE
             pair = (rule.id, a.cube.table.id, b.cube.table.id)
             out = outcomes.setdefault(pair, Outcome(rule, f"{pair[1]} = {pair[2]}"))

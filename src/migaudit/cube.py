@@ -27,6 +27,8 @@ _TOTAL_LABELS = {
     "total", "i alt", "alle", "the whole country", "hele landet", "heile landet", "whole country",
     "males and females", "begge kjønn", "all", "total, all", "in total",
 }
+_PERCENT = re.compile(r"\b(per ?cent|prosent)\b", re.IGNORECASE)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _RESIDUAL = re.compile(r"^(the rest of|rest of|other|others|resten av|andre|øvrige)\b", re.IGNORECASE)
 _MARKER = re.compile(r"[\s]*[\u00b9\u00b2\u00b3\u2070-\u2079]+$")
 
@@ -45,6 +47,29 @@ def is_total_label(text: str) -> bool:
 
 def is_residual_label(text: str) -> bool:
     return bool(_RESIDUAL.match(norm(text)))
+
+
+def _measure_name(code: str, label: str) -> str:
+    """Canonical measure name; a label hiding another dimension gets it as a suffix.
+
+    "Norwegian citizens, immigration" → `immigration{citizenship=000}`, so it is never
+    mistaken for total immigration, and cross-table keys can put the citizenship back.
+    """
+    try:
+        from .measures import resolve_measure
+    except ImportError:
+        return norm(label)
+    for text in (label, code):
+        found = resolve_measure(text)
+        if found:
+            name, extra = found
+            extra = {k: v for k, v in extra.items() if k != "time"}
+            if extra:
+                name += "{" + ",".join(f"{k}={v}" for k, v in sorted(extra.items())) + "}"
+            return name
+    if _PERCENT.search(label):
+        return "change_percent"
+    return norm(label)
 
 
 def _canonical_measure(label_or_code: str) -> str | None:
@@ -94,24 +119,23 @@ class Cube:
             dims.append(Dimension("contents", (code,), (str(measure),), role="measure"))
             values, symbols = values[..., None], symbols[..., None]
         ref = table.meta.get("reference_period") or _period_from_measures(dims)
-        if "time" not in roles and ref and parse_period(str(ref)):
+        if "time" not in roles and ref and (parse_period(str(ref)) or _DATE.match(str(ref))):
             p = parse_period(str(ref))
-            assert p is not None
-            dims.append(Dimension("time", (p.code,), (str(ref),), role="time"))
+            dims.append(Dimension("time", (p.code if p else str(ref),), (str(ref),), role="time"))
             values, symbols = values[..., None], symbols[..., None]
         canon: list[list[str]] = []
         periods: list[Period | None] = []
         for d in dims:
             if d.role == "measure":
-                canon.append([_canonical_measure(c) or _canonical_measure(lab) or norm(lab)
-                              for c, lab in zip(d.codes, d.labels, strict=True)])
+                canon.append([_measure_name(c, lab) for c, lab in zip(d.codes, d.labels, strict=True)])
             elif d.role == "time":
                 ps = [parse_period(c) or parse_period(lab) for c, lab in zip(d.codes, d.labels, strict=True)]
                 periods = ps
                 canon.append([p.code if p else norm(c) for p, c in zip(ps, d.codes, strict=True)])
             else:
                 canon.append([norm(lab) for lab in d.labels])
-        years = [p.year for p in periods if p]
+        years = [p.year for p in periods if p] or [int(c[:4]) for d in dims if d.role == "time"
+                                                    for c in d.codes if _DATE.match(c)]
         year = max(years) if years else None
         return cls(table, dims, values, symbols, canon, periods, year)
 
@@ -149,6 +173,21 @@ class Cube:
                 index["label"].setdefault(norm(lab), i)
             cache[axis] = index
         return cache[axis]
+
+    def derived(self, axis: int) -> dict[str, str]:
+        """Categories the reader says are computed from others (004's change column)."""
+        return dict(self.table.meta.get("derived_categories", {}).get(self.dims[axis].name, {}))
+
+    def selections(self, axis: int) -> set[int]:
+        """Categories shown as a selection ("Of this (15 largest)", "Selected citizenship"): not parts."""
+        out: set[int] = set()
+        d = self.dims[axis]
+        groups = dict(self.table.meta.get("groups", {}))
+        groups.update({f"subset {k}": v for k, v in self.table.meta.get("subsets", {}).items() if k == d.name})
+        for title, members in groups.items():
+            if re.match(r"^(subset|of this|of which|herav|selected|utvalgte)", title.strip(), re.IGNORECASE):
+                out |= {i for m in members if (i := self.find(axis, str(m))) is not None}
+        return out
 
     def totals(self, axis: int) -> list[int]:
         """Indices of the total categories (Total, The whole country, I alt, …) on `axis`."""

@@ -313,12 +313,12 @@ def _label_groups(cube: Cube, ax: int) -> list[tuple[int, list[int], str]]:
     totals = cube.totals(ax)
     if len(totals) != 1:
         return []
-    children = [i for i in range(len(cube.dims[ax])) if i != totals[0]]
+    derived = {cube.find(ax, code) for code in cube.derived(ax)}
+    children = [i for i in range(len(cube.dims[ax])) if i != totals[0] and i not in derived]
     if not children:
         return []
     op = "=="
-    subset = cube.table.meta.get("subsets", {}).get(cube.dims[ax].name)
-    if subset:
+    if cube.selections(ax) & set(children):
         op = ">="
     else:
         op = _coverage_op(cube, ax, totals[0], children)
@@ -423,6 +423,9 @@ def evaluate_hierarchy(rule: Rule, cube: Cube) -> Outcome | None:
     parts = _restrictions(rule, cube, {ax})
     if parts is None:
         return None
+    parts = _without_ratios(cube, parts)
+    if parts is None:
+        return None
     parents = np.asarray([g[0] for g in groups], dtype=np.intp)
     children = np.concatenate([np.asarray(g[1], dtype=np.intp) for g in groups])
     offsets = np.cumsum([0] + [len(g[1]) for g in groups[:-1]]).astype(np.intp)
@@ -476,6 +479,28 @@ def evaluate_hierarchy(rule: Rule, cube: Cube) -> Outcome | None:
     return out
 
 
+def _without_ratios(cube: Cube, parts: Parts) -> Parts | None:
+    """Rates and percentages do not add up over categories: leave them out of sums."""
+    m_ax = cube.axis("measure")
+    if m_ax is None or isinstance(parts[m_ax], (int, np.integer)):
+        return parts
+    from .measures import measure_info
+
+    keep = []
+    for i, name in enumerate(cube.canon[m_ax]):
+        try:
+            ratio = measure_info(name.split("{")[0]).kind == "ratio"
+        except KeyError:
+            ratio = False
+        if not ratio:
+            keep.append(i)
+    if len(keep) == len(cube.canon[m_ax]):
+        return parts
+    out = list(parts)
+    out[m_ax] = _intersect(parts[m_ax], keep)
+    return out if len(out[m_ax]) else None
+
+
 def _signed_measures(cube: Cube, parts: Parts) -> np.ndarray | None:
     """Broadcastable mask over a gathered slab: True where the measure may be negative."""
     m_ax = cube.axis("measure")
@@ -526,6 +551,11 @@ def evaluate_sign(rule: Rule, cube: Cube) -> Outcome | None:
         parts[m_ax] = np.asarray(counts, dtype=np.intp)
     else:
         return None
+    for ax in range(len(cube.dims)):
+        derived = {cube.find(ax, code) for code in cube.derived(ax)}
+        if derived and ax != m_ax:
+            keep = [i for i in range(len(cube.dims[ax])) if i not in derived]
+            parts[ax] = _intersect(parts[ax], keep) if parts[ax] is not None else np.asarray(keep, dtype=np.intp)
     actual = gather(cube.values, parts)
     rounded = np.round(actual) if rule.integer else actual
     expected = np.maximum(rounded, 0.0)

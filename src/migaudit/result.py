@@ -86,7 +86,7 @@ class AuditResult:
                 for t in self.tables
             ],
             "rules": [
-                {"id": o.rule.id, "table": o.table, "severity": o.rule.severity, "checked": o.checked,
+                {"id": o.rule.id, "kind": o.rule.kind, "table": o.table, "severity": o.rule.severity, "checked": o.checked,
                  "passed": o.passed, "failed": o.failed, "skipped": o.skipped}
                 for o in self.outcomes
             ],

@@ -135,7 +135,7 @@ class RuleSet:
 
 # --- expressions ------------------------------------------------------------------------
 _TOKEN = re.compile(
-    r"\s*(?:(?P<num>\d+(?:\.\d+)?)\s*\*\s*)?(?P<name>[A-Za-z_][\w.]*|'[^']+'|\"[^\"]+\")(?P<lag>\[t-1\]|\[t\])?\s*"
+    r"\s*(?:(?P<num>\d+(?:\.\d+)?)\s*\*\s*)?(?P<name>[A-Za-z_\d][\w.]*|'[^']+'|\"[^\"]+\")(?P<lag>\[t-1\]|\[t\])?\s*"
 )
 
 
@@ -167,10 +167,12 @@ def parse_side(text: str, where: str, source: str) -> tuple[Term, ...]:
 
 
 def parse_expression(text: str, where: str, source: str) -> tuple[tuple[Term, ...], tuple[Term, ...]]:
-    if not isinstance(text, str) or text.count("=") != 1:
+    bare = re.sub(r"'[^']*'|\"[^\"]*\"", lambda m: "_" * len(m.group()), text) if isinstance(text, str) else ""
+    if bare.count("=") != 1:
         raise RuleError(f"expression {text!r} needs exactly one '='", source=source, where=where,
                         expected="'lhs = rhs', e.g. 'excess_of_births = births - deaths'")
-    left, right = text.split("=")
+    cut = bare.index("=")
+    left, right = text[:cut], text[cut + 1:]
     return parse_side(left, where, source), parse_side(right, where, source)
 
 

@@ -15,7 +15,7 @@ from .cube import Cube
 from .engine import Outcome, evaluate
 from .errors import ReadError
 from .result import AuditResult
-from .rules import RuleSet, load_rules
+from .rules import Rule, RuleSet, load_rules
 from .table import Table
 
 #: files in a release folder that are documentation, not tables
@@ -66,10 +66,24 @@ def release_config(folder: Path) -> dict:
         mark = getattr(e, "problem_mark", None)
         raise RuleError(f"malformed YAML: {getattr(e, 'problem', e)}", source=str(f),
                         where=f"line {mark.line + 1}" if mark else None) from None
-    if not isinstance(doc, dict) or set(doc) - {"files", "rules", "families", "exclude"}:
-        raise RuleError("migaudit.yaml takes files, rules, families and exclude", source=str(f),
-                        expected="files: [...], rules: [...], families: {table: family}, exclude: [...]")
+    if not isinstance(doc, dict) or set(doc) - {"files", "rules", "families", "accept"}:
+        raise RuleError("migaudit.yaml takes files, rules, families and accept", source=str(f),
+                        expected="files: [...], rules: [...], families: {table: family}, accept: [...]")
+    for i, a in enumerate(doc.get("accept") or []):
+        if not isinstance(a, dict) or not {"rule", "table", "reason"} <= set(a) or not isinstance(a.get("where", {}), dict):
+            raise RuleError("an accepted finding needs rule, table, where and reason", source=str(f),
+                            where=f"accept[{i}]", expected="{rule: ID, table: ID, where: {dim: label}, reason: TEXT}")
     return doc
+
+
+def apply_accepted(result: AuditResult, accepted: list[dict]) -> None:
+    """Known findings, acknowledged with a reason, are reported as info instead of failing CI."""
+    for v in result.violation_list:
+        for a in accepted:
+            if (v.rule == a["rule"] and v.table == str(a["table"])
+                    and all(v.where.get(k) == str(val) for k, val in (a.get("where") or {}).items())):
+                v.message = f"accepted: {a['reason']} ({v.message})"
+                v.severity = "info"
 
 
 def run_audit(paths: list[Path], rule_paths: list[Path], backend: str = "native",
@@ -78,9 +92,11 @@ def run_audit(paths: list[Path], rule_paths: list[Path], backend: str = "native"
     extra = list(rule_paths)
     items: list[Path | str] = []
     families: dict[str, str] = {}
+    accepted: list[dict] = []
     for p in paths:
         cfg = release_config(p) if p.is_dir() else {}
         extra += [p / r for r in cfg.get("rules", [])]
+        accepted += cfg.get("accept") or []
         families.update(cfg.get("families", {}))
         if cfg.get("files"):
             items += [p / f for f in cfg["files"]]
@@ -95,6 +111,7 @@ def run_audit(paths: list[Path], rule_paths: list[Path], backend: str = "native"
         module = import_module(f"migaudit.{backend}")
         result = module.audit_with(items, ruleset, cross_table=cross_table)
     result.families.update(families)
+    apply_accepted(result, accepted)
     return result
 
 
@@ -108,6 +125,22 @@ def _unique_ids(tables: list[Table]) -> None:
             tid = f"{base}:{t.id}" if t.id else base
             seen[tid] += 1
             t.id = tid if seen[tid] == 1 else f"{tid}#{seen[tid]}"
+
+
+def derived_rules(cube: Cube) -> list[Rule]:
+    """Rules a table states about itself: a change column is the difference of two periods."""
+    from .rules import parse_side
+
+    out = []
+    for ax, d in enumerate(cube.dims):
+        for code, expr in cube.derived(ax).items():
+            out.append(Rule(
+                id=f"derived_{d.name}_{code}", kind="identity", along=d.name, family="table",
+                description=f"{d.name} {code!r} = {expr}, as the table says",
+                lhs=parse_side(code, "meta.derived_categories", cube.table.source),
+                rhs=parse_side(expr.replace("\u2212", "-"), "meta.derived_categories", cube.table.source),
+            ))
+    return out
 
 
 def _progress(cubes: list[Cube], show: bool) -> Iterable[Cube]:
@@ -139,7 +172,7 @@ def audit(
     families: dict[str, str] = {}
     for cube in _progress(cubes, progress):
         per_family: Counter[str] = Counter()
-        for rule in ruleset:
+        for rule in [*ruleset, *derived_rules(cube)]:
             out = evaluate(rule, cube)
             if out is None:
                 continue
