@@ -113,6 +113,32 @@ def audit_cmd(paths: tuple[Path, ...], rules: tuple[Path, ...], fmt: str, output
     sys.exit(1 if result.fails(fail_on) else 0)
 
 
+@cli.command("suggest")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the rules here.")
+@click.option("--family", default=None, help="Family name of the rule file (default: from the table id).")
+def suggest_cmd(file: Path, output: Path | None, family: str | None) -> None:
+    """Write a rules file for FILE's table from its structure, keeping the rules that hold on it.
+
+    Learn from last year's (trusted) release, then audit this year's with --rules.
+    """
+    from .readers import read
+    from .suggest import suggest, to_yaml
+
+    chunks = []
+    for table in read(file):
+        ruleset = suggest(table)
+        name = family or f"suggested_{table.id}".replace(" ", "_")
+        chunks.append(to_yaml(ruleset, name, f"Rules that held on {table.id} ({file.name}); review before use."))
+        click.echo(f"migaudit: {table.id}: {len(ruleset)} rules hold", err=True)
+    text = "---\n".join(chunks)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"migaudit: wrote {output}", err=True)
+
+
 def main() -> None:
     cli()
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -137,6 +139,26 @@ def _unfold(parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _equivalences() -> list[list[frozenset]]:
+    """Alternative keys of the same figure, from data/equivalences.yaml."""
+    import yaml
+
+    text = (Path(__file__).parent / "data" / "equivalences.yaml").read_text(encoding="utf-8")
+    return [[frozenset((k, norm(str(v)) if k != "measure" else str(v)) for k, v in alt.items())
+             for alt in e["keys"]] for e in yaml.safe_load(text)["equivalences"]]
+
+
+def _equivalent(key: frozenset) -> frozenset:
+    """The first alternative's key for a cell keyed by any alternative (period kept)."""
+    time = frozenset(p for p in key if p[0] == "time")
+    rest = key - time
+    for alts in _equivalences():
+        if rest in alts[1:]:
+            return alts[0] | time
+    return key
+
+
 def _cells(cube: Cube) -> dict[frozenset, list[_Cell]]:
     out: dict[frozenset, list[_Cell]] = defaultdict(list)
     if cube.values.size > MAX_CELLS:
@@ -147,7 +169,7 @@ def _cells(cube: Cube) -> dict[frozenset, list[_Cell]]:
         parts = _unfold([k for ax, i in enumerate(idx) if (k := keys[ax][i]) is not None])
         if not any(r == "measure" for r, _ in parts):
             continue
-        key = frozenset(_stock_key(parts, cube))
+        key = _equivalent(frozenset(_stock_key(parts, cube)))
         out[key].append(_Cell(cube, tuple(int(i) for i in idx), float(cube.values[idx])))
     return out
 

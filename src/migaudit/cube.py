@@ -127,7 +127,12 @@ class Cube:
         periods: list[Period | None] = []
         for d in dims:
             if d.role == "measure":
-                canon.append([_measure_name(c, lab) for c, lab in zip(d.codes, d.labels, strict=True)])
+                names = [_measure_name(c, lab) for c, lab in zip(d.codes, d.labels, strict=True)]
+                # "Internal migration. Total between municipalities": a column called Total
+                # measures what the title names
+                titled = _canonical_measure(table.title.split(".")[0]) if table.title else None
+                names = [titled if titled and n == "total" else n for n in names]
+                canon.append(names)
             elif d.role == "time":
                 ps = [parse_period(c) or parse_period(lab) for c, lab in zip(d.codes, d.labels, strict=True)]
                 periods = ps
