@@ -249,12 +249,16 @@ def _suites(ruleset: RuleSet) -> dict[str, ExpectationSuite]:
 def validate_table(table: Table, ruleset: RuleSet, context: Any = None) -> tuple[list[Outcome], list[Violation]]:
     """Validate one table with the family suites; outcomes whose violations are GX's unexpected rows."""
     cube = Cube.of(table)
-    instances, outcomes = instances_frame(cube, ruleset)
+    own = _derived(cube)
+    instances, outcomes = instances_frame(cube, [*ruleset, *own])
     cells = cells_frame(table)
     unexpected: set[tuple[str, str]] = set()
     extra: list[Violation] = []
-    for family, suite in _suites(ruleset).items():
-        fam_rules = {r.id for r in ruleset if r.family == family}
+    suites = list(_suites(ruleset).items())
+    if own:  # the rules a table states about itself get a suite of their own
+        suites.append(("", suite_for(own[0].family, RuleSet(own))))
+    for family, suite in suites:
+        fam_rules = {r.id for r in own} if family == "" else {r.id for r in ruleset if r.family == family}
         inst = instances[instances["rule"].isin(fam_rules)] if len(instances) else None
         results = run_suite(suite, cells if family == _first_family(ruleset) else None, inst, context)
         for kind, res in results.items():
@@ -284,6 +288,14 @@ def validate_table(table: Table, ruleset: RuleSet, context: Any = None) -> tuple
     if extra:
         outcomes.append(Outcome(Rule("gx:cells", "sign", family="gx"), table.id, len(extra), 0, len(extra), 0, extra))
     return outcomes, violations + extra
+
+
+def _derived(cube: Cube) -> list[Rule]:
+    try:
+        from .runner import derived_rules
+    except ImportError:
+        return []
+    return derived_rules(cube)
 
 
 def _first_family(ruleset: RuleSet) -> str:

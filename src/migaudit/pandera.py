@@ -44,7 +44,9 @@ from .table import Table
 
 FORMS = ("long", "wide")
 #: table metadata the engine reads (singleton measure/period, coverage, partial groups)
-_SPEC_META = ("measure", "reference_period", "covers_country", "subsets")
+_SPEC_META = ("measure", "reference_period", "covers_country", "subsets", "groups", "derived_categories")
+#: `rules` statistic of the rules a table states about itself (runner.derived_rules)
+DERIVED = "table:derived"
 _LABEL = "_label"
 _SYMBOL = "_symbol"
 
@@ -55,6 +57,7 @@ def table_spec(table: Table) -> dict[str, Any]:
     m_ax = table.axis("measure") if table.has("measure") else None
     spec: dict[str, Any] = {
         "id": table.id,
+        "title": table.title,
         "dims": [d.name for d in table.dimensions],
         "roles": {d.name: d.role for d in table.dimensions if d.role},
         "decimals": int(table.decimals),
@@ -153,6 +156,7 @@ class _Rebuilt:
         self.table = Table.from_frame(src, dims=full, roles=roles or None, source="<frame>")
         if spec:
             self.table.id = spec.get("id", "")
+            self.table.title = spec.get("title", "")
             self.table.decimals = int(spec.get("decimals", 0))
             self.table.meta = dict(spec.get("meta") or {})
         # flat cube index -> (frame row position, measure column or -1)
@@ -206,6 +210,15 @@ def _rebuild(df: pd.DataFrame, spec: dict[str, Any] | None, form: str) -> _Rebui
         except TypeError:
             pass
     return rebuilt
+
+
+def derived_rules(cube: Cube) -> list[Rule]:
+    """The rules a table states about itself (a change column = the difference of two periods)."""
+    try:
+        from .runner import derived_rules as derive
+    except ImportError:
+        return []
+    return derive(cube)
 
 
 @lru_cache(maxsize=32)
@@ -263,7 +276,13 @@ def migaudit_rule(df: pd.DataFrame, *, rule: str, rules: str | None = None, tabl
                   form: str = "long", fail_on: str = "info") -> pd.DataFrame:
     """False at the cells of every instance of migaudit rule `rule` that fails (at or above `fail_on`)."""
     rebuilt = _rebuild(df, table, form)
-    r = load_rule(rule, rules)
+    if rules == DERIVED:
+        found = [d for d in derived_rules(rebuilt.cube) if d.id == rule]
+        if not found:
+            return pd.DataFrame(True, index=df.index, columns=df.columns)
+        r = found[0]
+    else:
+        r = load_rule(rule, rules)
     out = evaluate(r, rebuilt.cube)
     mask, located = _mask(df, rebuilt, [out] if out else [], fail_on)
     if out is not None:
@@ -301,6 +320,7 @@ def schema_for(rules: RuleSet | None = None, table: Table | None = None, form: s
         raise ValueError(f"form must be one of {FORMS}, not {form!r}")
     ruleset = load_rules() if rules is None else rules
     spec = table_spec(table) if table is not None else None
+    own = derived_rules(Cube.of(table)) if table is not None else []
     symbol_check = pa.Check.isin(list(sym.TEXT))
     columns: dict[str, pa.Column] = {}
     if table is not None:
@@ -324,6 +344,10 @@ def schema_for(rules: RuleSet | None = None, table: Table | None = None, form: s
                                ignore_na=False, title=r.id, error=f"migaudit rule {r.id}",
                                description=" ".join(r.description.split()) or None)
         for r in ruleset
+    ] + [
+        pa.Check.migaudit_rule(rule=r.id, rules=DERIVED, table=spec, form=form, fail_on=fail_on, ignore_na=False,
+                               title=r.id, error=f"migaudit rule {r.id}", description=r.description or None)
+        for r in own
     ]
     name = f"migaudit {table.id}" if table is not None and table.id else "migaudit"
     return pa.DataFrameSchema(columns, checks=checks, strict=False, coerce=False, name=name)
@@ -448,7 +472,7 @@ def validate_table(table: Table, ruleset: RuleSet) -> tuple[list[Outcome], list[
     by_rule: dict[str, list[Violation]] = {}
     for v in violations:
         by_rule.setdefault(v.rule, []).append(v)
-    for r in ruleset:
+    for r in [*ruleset, *derived_rules(Cube.of(table))]:
         if r.id not in found:
             continue
         out = found[r.id][0]
