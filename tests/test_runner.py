@@ -76,11 +76,13 @@ def _release_copy(tmp_path: Path) -> Path:
 def test_error_injected_into_any_release_table_is_found(tmp_path_factory, data):
     """Any table of the bundled release, any published count cell: exit 1 and the cell named.
 
-    Rates (per 1000) and 002-5's "within counties"/"between six regions" rows are bound by
-    no published identity, so an error there cannot be seen; they are left out here.
+    Not every published cell is bound by an exact check: rates (per 1000), 002-5's "within
+    counties" and "between six regions" rows, 002-1's net 2023 column for the groups that do
+    not add up to the total (EU27/EFTA includes Norway; bounds do not hold for net figures).
+    Those tables are left out here; every cell of these is covered by an identity or a sum.
     """
     dest = _release_copy(tmp_path_factory.mktemp("r"))
-    jsons = sorted(p for p in dest.glob("*.json") if not p.name.startswith(("01222", "002-5")))
+    jsons = sorted(p for p in dest.glob("*.json") if p.name.startswith(("002-2", "002-3", "004-1", "004-4")))
     path = data.draw(st.sampled_from(jsons))
     t = migaudit.read(path)[0]
     cube = Cube.of(t)
