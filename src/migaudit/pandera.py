@@ -261,25 +261,35 @@ def _mask(df: pd.DataFrame, rebuilt: _Rebuilt, outcomes: Iterable[Outcome], fail
             mask[row, colpos[col]] = False
             located.setdefault(row, v)
     frame = pd.DataFrame(mask, index=df.index, columns=df.columns)
-    frame.attrs["migaudit"] = {
-        df.index[row]: {"rule": v.rule, "severity": v.severity, "where": v.where, "actual": v.actual,
-                        "expected": v.expected, "imbalance": v.imbalance, "tolerance": v.tolerance}
+    frame.attrs["migaudit"] = _Found(
+        (df.index[row], {"rule": v.rule, "severity": v.severity, "where": v.where, "actual": v.actual,
+                         "expected": v.expected, "imbalance": v.imbalance, "tolerance": v.tolerance})
         for row, v in located.items()
-    }
+    )
     return frame, located
+
+
+class _Found(dict):
+    """The violations behind a check's failure cases, riding on `check_output.attrs`.
+
+    pandas deep-copies `attrs` on every operation; this read-only record is shared instead.
+    """
+
+    def __deepcopy__(self, memo: dict) -> _Found:
+        return self
 
 
 @extensions.register_check_method(
     statistics=["rule", "rules", "table", "form", "fail_on"], supported_types=pd.DataFrame,
 )
 def migaudit_rule(df: pd.DataFrame, *, rule: str, rules: str | None = None, table: dict | None = None,
-                  form: str = "long", fail_on: str = "info") -> pd.DataFrame:
+                  form: str = "long", fail_on: str = "info") -> pd.DataFrame | bool:
     """False at the cells of every instance of migaudit rule `rule` that fails (at or above `fail_on`)."""
     rebuilt = _rebuild(df, table, form)
     if rules == DERIVED:
         found = [d for d in derived_rules(rebuilt.cube) if d.id == rule]
         if not found:
-            return pd.DataFrame(True, index=df.index, columns=df.columns)
+            return True
         r = found[0]
     else:
         r = load_rule(rule, rules)
@@ -287,7 +297,7 @@ def migaudit_rule(df: pd.DataFrame, *, rule: str, rules: str | None = None, tabl
     mask, located = _mask(df, rebuilt, [out] if out else [], fail_on)
     if out is not None:
         _record(rule, out, located)
-    return mask
+    return mask if located else True  # a plain True spares pandera a masked copy of the frame
 
 
 def family_check(df: pd.DataFrame, families: tuple[str, ...], form: str) -> pd.DataFrame:
