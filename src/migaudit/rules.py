@@ -42,7 +42,8 @@ class Term:
     def __str__(self) -> str:
         c = "" if abs(self.coef) == 1 else f"{abs(self.coef):g}*"
         lag = "[t-1]" if self.lag else ""
-        return f"{c}{self.member}{lag}"
+        name = self.member if re.fullmatch(r"[A-Za-z_\d][\w.]*", self.member) else f"'{self.member}'"
+        return f"{c}{name}{lag}"
 
 
 @dataclass(frozen=True)

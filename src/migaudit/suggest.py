@@ -141,7 +141,7 @@ def to_yaml(ruleset: RuleSet, family: str, description: str) -> str:
     for r in ruleset:
         d: dict[str, Any] = {"id": r.id, "description": r.description, "kind": r.kind, "severity": r.severity}
         if r.kind in ("identity", "conservation"):
-            d["expr"] = _quote_expr(r)
+            d["expr"] = r.expression
             if r.when_absent:
                 d["when_absent"] = list(r.when_absent)
             if r.if_missing:
@@ -169,20 +169,3 @@ def to_yaml(ruleset: RuleSet, family: str, description: str) -> str:
         docs.append(d)
     return yaml.safe_dump({"family": family, "description": description, "rules": docs},
                           sort_keys=False, allow_unicode=True, width=100)
-
-
-def _quote_expr(r: Rule) -> str:
-    def name(t: Term) -> str:
-        plain = re.fullmatch(r"[A-Za-z_\d][\w.]*", t.member)
-        base = t.member if plain else f"'{t.member}'"
-        coef = "" if abs(t.coef) == 1 else f"{abs(t.coef):g}*"
-        return coef + base + ("[t-1]" if t.lag else "")
-
-    def side(terms: tuple[Term, ...]) -> str:
-        out = ""
-        for i, t in enumerate(terms):
-            sign = "-" if t.coef < 0 else "+"
-            out += (f" {sign} " if i else ("-" if t.coef < 0 else "")) + name(t)
-        return out
-
-    return f"{side(r.lhs)} = {side(r.rhs)}"
