@@ -230,3 +230,30 @@ def test_bad_rule_files_name_file_and_place(tmp_path, text, fragment):
         load_rules(f)
     assert fragment in str(e.value) and "bad.yaml" in str(e.value)
     assert "line" in str(e.value)
+
+
+def test_quarters_sum_to_the_year_for_flows(rules):
+    periods = ("2015K1", "2015K2", "2015K3", "2015K4", "2015")
+    births = [14074.0, 15807.0, 15962.0, 13000.0]
+    deaths = [11526.0, 9655.0, 9371.0, 10000.0]
+    vals = np.array([[*births, sum(births)], [*deaths, sum(deaths)]]).T
+    t = Table([Dimension("time", periods, role="time"), Dimension("contents", ("Births", "Deaths"), role="measure")],
+              vals, np.zeros(vals.shape), id="q")
+    out = evaluate(rules.get("quarters_sum_to_year"), Cube.of(t))
+    assert out.checked == 2 and out.failed == 0
+    t.values[1, 1] += 4  # deaths 2015K2
+    out = evaluate(rules.get("quarters_sum_to_year"), Cube.of(t))
+    assert out.failed == 1 and out.violations[0].where == {"time": "2015", "contents": "Deaths"}
+    assert out.violations[0].imbalance == -4
+
+
+def test_end_of_a_quarter_is_the_start_of_the_next(ssb, rules):
+    t = migaudit.read(ssb / NATIONAL)[0]
+    start = t.dim("contents").codes.index("pop_start")
+    q = t.dim("quarter").codes.index("2015K2")
+    t.values[q, start] += 10
+    r = migaudit.audit([t], rules, cross_table=False)
+    rules_hit = {v.rule for v in r.violation_list if v.severity == "error"}
+    assert rules_hit == {"start_is_previous_end", "end_is_start_plus_growth"}
+    suspects = {(s["where"]["quarter"], s["where"]["contents"]) for v in r.violation_list for s in v.suspects}
+    assert suspects == {("2015K2", "pop_start")}
