@@ -139,6 +139,15 @@ def suggest_cmd(file: Path, output: Path | None, family: str | None) -> None:
         click.echo(f"migaudit: wrote {output}", err=True)
 
 
+def _register_export() -> None:
+    from .export import export_cmd
+
+    cli.add_command(export_cmd)
+
+
+_register_export()
+
+
 def main() -> None:
     cli()
 
