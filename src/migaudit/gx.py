@@ -308,9 +308,8 @@ def audit_with(items: Iterable[Table | str | Path], ruleset: RuleSet | None = No
 
     Cross-table checks and localization are engine work shared by all backends.
     """
-    from collections import Counter
 
-    from .runner import collect
+    from .runner import assemble, collect, family_of
 
     tables, ignored = collect(items)
     ruleset = load_rules() if ruleset is None else ruleset
@@ -319,34 +318,8 @@ def audit_with(items: Iterable[Table | str | Path], ruleset: RuleSet | None = No
     for t in tables:
         outs, _ = validate_table(t, ruleset, context)
         outcomes.extend(outs)
-        per: Counter[str] = Counter()
-        for o in outs:
-            if o.rule.family != "gx":
-                per[o.rule.family] += o.checked + o.skipped
-        if per:
-            families[t.id] = per.most_common(1)[0][0]
-    cubes = [Cube.of(t) for t in tables]
-    if cross_table:
-        try:
-            from .crosstable import cross_table_outcomes
-        except ImportError:
-            cross_table_outcomes = None
-        if cross_table_outcomes is not None:
-            outcomes.extend(cross_table_outcomes(cubes))
-    result = AuditResult(tables, outcomes, families, ignored)
-    _localize(result, cubes, ruleset)
-    return result
+        if family := family_of(outs, skip=("gx",)):
+            families[t.id] = family
+    return assemble(tables, [Cube.of(t) for t in tables], outcomes, families, ignored, ruleset, cross_table)
 
 
-def _localize(result: AuditResult, cubes: list[Cube], ruleset: RuleSet) -> None:
-    """Suspect cells as `audit()` names them (localization is engine work, shared by all backends)."""
-    try:
-        from .localization import localize
-    except ImportError:
-        return
-    import inspect
-
-    if len(inspect.signature(localize).parameters) >= 3:
-        localize(result, cubes, ruleset)
-    else:
-        localize(result, cubes)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -437,13 +436,6 @@ class MigrationByCitizenshipLong(pa.DataFrameModel):
 
 
 # --- auditing through pandera -----------------------------------------------------------
-def _families(outcomes: list[Outcome]) -> str | None:
-    per: Counter[str] = Counter()
-    for o in outcomes:
-        per[o.rule.family] += o.checked + o.skipped
-    return per.most_common(1)[0][0] if per else None
-
-
 def _translate(err: SchemaErrors, schema: pa.DataFrameSchema, table: Table,
                found: dict[str, tuple[Outcome, dict[int, Violation]]]) -> list[Violation]:
     """pandera failure cases → migaudit violations (rule from the check, cell from the row)."""
@@ -501,7 +493,7 @@ def audit_with(items: Iterable[Table | str | Path], ruleset: RuleSet | None = No
 
     Cross-table checks are not a per-frame schema and run with the engine, as in `audit()`.
     """
-    from .runner import collect
+    from .runner import assemble, collect, family_of
 
     tables, ignored = collect(items)
     ruleset = load_rules() if ruleset is None else ruleset
@@ -510,31 +502,8 @@ def audit_with(items: Iterable[Table | str | Path], ruleset: RuleSet | None = No
     for t in tables:
         outs, _ = validate_table(t, ruleset)
         outcomes.extend(outs)
-        fam = _families([o for o in outs if o.rule.family != "pandera"])
-        if fam:
-            families[t.id] = fam
-    cubes = [Cube.of(t) for t in tables]
-    if cross_table:
-        try:
-            from .crosstable import cross_table_outcomes
-        except ImportError:
-            cross_table_outcomes = None
-        if cross_table_outcomes is not None:
-            outcomes.extend(cross_table_outcomes(cubes))
-    result = AuditResult(tables, outcomes, families, ignored)
-    _localize(result, cubes, ruleset)
-    return result
+        if family := family_of(outs, skip=("pandera",)):
+            families[t.id] = family
+    return assemble(tables, [Cube.of(t) for t in tables], outcomes, families, ignored, ruleset, cross_table)
 
 
-def _localize(result: AuditResult, cubes: list[Cube], ruleset: RuleSet) -> None:
-    """Suspect cells as `audit()` names them (localization is engine work, shared by all backends)."""
-    try:
-        from .localization import localize
-    except ImportError:
-        return
-    import inspect
-
-    if len(inspect.signature(localize).parameters) >= 3:
-        localize(result, cubes, ruleset)
-    else:
-        localize(result, cubes)

@@ -171,24 +171,30 @@ def audit(
     outcomes: list[Outcome] = []
     families: dict[str, str] = {}
     for cube in _progress(cubes, progress):
-        per_family: Counter[str] = Counter()
-        for rule in [*ruleset, *derived_rules(cube)]:
-            out = evaluate(rule, cube)
-            if out is None:
-                continue
-            outcomes.append(out)
-            per_family[rule.family] += out.checked + out.skipped
-        if per_family:
-            families[cube.table.id] = per_family.most_common(1)[0][0]
-    if cross_table:
-        try:
-            from .crosstable import cross_table_outcomes
-        except ImportError:
-            cross_table_outcomes = None
-        if cross_table_outcomes is not None:
-            outcomes.extend(cross_table_outcomes(cubes))
-    result = AuditResult(tables, outcomes, families, ignored)
+        outs = [out for rule in [*ruleset, *derived_rules(cube)] if (out := evaluate(rule, cube)) is not None]
+        outcomes += outs
+        if family := family_of(outs):
+            families[cube.table.id] = family
+    return assemble(tables, cubes, outcomes, families, ignored, ruleset, cross_table)
+
+
+def family_of(outcomes: list[Outcome], skip: tuple[str, ...] = ()) -> str | None:
+    """The rule family that checked most of a table (the rule file that fits it best)."""
+    per_family: Counter[str] = Counter()
+    for out in outcomes:
+        if out.rule.family not in skip:
+            per_family[out.rule.family] += out.checked + out.skipped
+    return per_family.most_common(1)[0][0] if per_family else None
+
+
+def assemble(tables: list[Table], cubes: list[Cube], outcomes: list[Outcome], families: dict[str, str],
+             ignored: list[tuple[str, str]], ruleset: RuleSet, cross_table: bool = True) -> AuditResult:
+    """The checks every backend shares: across tables, then suspects by localization."""
+    from .crosstable import cross_table_outcomes
     from .localization import localize
 
+    if cross_table:
+        outcomes = outcomes + cross_table_outcomes(cubes)
+    result = AuditResult(tables, outcomes, families, ignored)
     localize(result, cubes, ruleset)
     return result
