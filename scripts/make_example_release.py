@@ -119,7 +119,7 @@ def build(shared: Path, out: Path) -> list[str]:
             period = t.meta.get("reference_period")
             readme.append(f"| `{target}` | \"{t.title}\"{f' ({period})' if period else ''}: "
                           f"{dims}, recovered by `migaudit.readers.webtext` "
-                          f"({len(t.notes)} reader notes) | `seeds/{name}` |")
+                          f"(reader notes: {len(t.notes)}) | `seeds/{name}` |")
 
     for name in SSB_FILES:
         shutil.copyfile(ssb / name, out / name)

@@ -99,6 +99,7 @@ def test_004_has_four_tables_with_named_dimensions(t004: dict[str, Table]) -> No
         "emigration", "net_migration", "statistical_adjustments", "population_growth",
         "population_end")
     assert t1.meta["reference_period"] == "2021K2"
+    assert t1.meta["derived_categories"] == {"time": {"change": "2021K2 - 2020K2"}}
     assert t2.dim("citizenship").codes == ("South Sudan",)
     assert t2.meta["reference_period"] == "2021K2"
     assert t3.dim("age").codes == ("total", "0", "1-5", "6-12", "13-15", "16-19", "20-44",

@@ -31,7 +31,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -112,50 +112,59 @@ def _ends(tail: str, p: int) -> list[int]:
     return out
 
 
+class _Splitter:
+    """Memoised split counting and listing for one tail (dynamic programming over
+    (position, cells left), so a long run of digits costs O(length × cells))."""
+
+    def __init__(self, tail: str) -> None:
+        self.tail = tail
+        self._ends: dict[int, list[int]] = {}
+        self._count: dict[tuple[int, int], int] = {}
+
+    def ends(self, p: int) -> list[int]:
+        if p not in self._ends:
+            self._ends[p] = _ends(self.tail, p)
+        return self._ends[p]
+
+    def count(self, p: int, k: int) -> int:
+        if k == 0:
+            return 1 if p == len(self.tail) else 0
+        key = (p, k)
+        if key not in self._count:
+            total = 0
+            for e in self.ends(p):
+                total += self.count(e, k - 1)
+                if total > _MAX_SPLITS:
+                    break
+            self._count[key] = min(total, _MAX_SPLITS + 1)
+        return self._count[key]
+
+    def listing(self, p: int, k: int) -> list[tuple[str, ...]]:
+        if k == 0:
+            return [()] if p == len(self.tail) else []
+        out: list[tuple[str, ...]] = []
+        for e in self.ends(p):
+            if self.count(e, k - 1):
+                cell = self.tail[p:e]
+                out.extend((cell, *rest) for rest in self.listing(e, k - 1))
+        return out
+
+
 def count_splits(tail: str, n: int) -> int:
     """How many ways `tail` splits into exactly `n` cells (capped just above the limit)."""
     if n <= 0 or not tail:
         return 0
-    memo: dict[tuple[int, int], int] = {}
-    ends = {}
-
-    def rec(p: int, k: int) -> int:
-        if k == 0:
-            return 1 if p == len(tail) else 0
-        key = (p, k)
-        if key in memo:
-            return memo[key]
-        if p not in ends:
-            ends[p] = _ends(tail, p)
-        total = 0
-        for e in ends[p]:
-            total += rec(e, k - 1)
-            if total > _MAX_SPLITS:
-                break
-        memo[key] = min(total, _MAX_SPLITS + 1)
-        return memo[key]
-
-    return rec(0, n)
+    return _Splitter(tail).count(0, n)
 
 
 def splits(tail: str, n: int) -> list[tuple[str, ...]]:
     """Every split of `tail` into exactly `n` cells (empty if there are too many to list)."""
-    if count_splits(tail, n) > _MAX_SPLITS:
+    if n <= 0 or not tail:
         return []
-    out: list[tuple[str, ...]] = []
-
-    def rec(p: int, k: int, acc: tuple[str, ...]) -> None:
-        if k == 0:
-            if p == len(tail):
-                out.append(acc)
-            return
-        for e in _ends(tail, p):
-            if len(tail) - e < k - 1:
-                break
-            rec(e, k - 1, (*acc, tail[p:e]))
-
-    rec(0, n, ())
-    return out
+    sp = _Splitter(tail)
+    if sp.count(0, n) > _MAX_SPLITS:
+        return []
+    return sp.listing(0, n)
 
 
 def _fmt(cell: str) -> str:
@@ -630,12 +639,12 @@ def _county_code(label: str) -> str | None:
 
 
 def _unique_codes(codes: list[str], labels: list[str], what: str, source: str,
-                  lines: list[int]) -> list[str]:
+                  lines: list[int], repeat_ok: bool = False) -> list[str]:
     seen: dict[str, int] = {}
     out = []
     for code, label, line in zip(codes, labels, lines, strict=True):
         if code in seen:
-            if labels[seen[code]] == label:
+            if labels[seen[code]] == label and not repeat_ok:
                 raise ReadError(f"{what} {label!r} appears twice", source=source,
                                 where=f"line {line}", expected="each row label once")
             k = 2
@@ -707,7 +716,8 @@ def _build(block: _Block, index: int, prefix: str, source: str,
            series: list[tuple[str, set[float]]], page_period: str | None) -> Table:
     n = len(block.columns)
     notes = [f"lines {block.title_line}–{block.end_line}: table {block.title!r}"
-             + (f" (header line {', '.join(map(str, block.header_lines))})")]
+             + (f" (header line {block.header_lines[0]})" if len(block.header_lines) == 1
+                else f" (header lines {block.header_lines[0]}–{block.header_lines[-1]})")]
     meta: dict[str, object] = {"lines": [block.title_line, block.end_line],
                                "header": list(block.columns)}
     if block.stub:
@@ -743,10 +753,18 @@ def _build(block: _Block, index: int, prefix: str, source: str,
         codes = _unique_codes(codes, names, "column", source, [block.header_lines[0]] * n)
         col_dim = Dimension("time", tuple(codes), tuple(names), role="time")
         period = period or next(c for c in codes if c != "change")
+        periods = [c for c in codes if c != "change"]
+        if "change" in codes and len(periods) == 2:
+            # not a period: rules over time (counts ≥ 0, growth) must leave it out
+            meta["derived_categories"] = {"time": {"change": f"{periods[0]} - {periods[1]}"}}
+            notes.append(f"line {block.header_lines[0]}: column "
+                         f"{names[codes.index('change')]!r} is coded time 'change' = "
+                         f"{periods[0]} − {periods[1]}; it is a difference, not a period")
         dims = [row_dim, col_dim]
     elif all(c in _SEX_CODES for c in lowered):
-        col_dim = Dimension("sex", tuple(_SEX_CODES[c] for c in lowered), tuple(names),
-                            role="sex")
+        codes = _unique_codes([_SEX_CODES[c] for c in lowered], names, "column", source,
+                              [block.header_lines[0]] * n)
+        col_dim = Dimension("sex", tuple(codes), tuple(names), role="sex")
         dims = [row_dim, col_dim]
     else:
         codes = [_measure_code(c, block.title) for c in names]
@@ -757,7 +775,8 @@ def _build(block: _Block, index: int, prefix: str, source: str,
                 dims, values, symbols, period = built
                 return _finish(block, index, prefix, source, dims, values, symbols, notes,
                                meta, period, page_period)
-        codes = _unique_codes(codes, names, "column", source, [block.header_lines[0]] * n)
+        codes = _unique_codes(codes, names, "column", source, [block.header_lines[0]] * n,
+                              repeat_ok=True)
         for c in repeated:
             notes.append(f"line {block.header_lines[0]}: header repeats {c!r}; the later "
                          "column(s) are coded with a suffix (_2, …): their period is unknown")
@@ -811,6 +830,9 @@ def _finish(block: _Block, index: int, prefix: str, source: str, dims: list[Dime
             values: np.ndarray, symbols: np.ndarray, notes: list[str],
             meta: dict[str, object], period: str | None, page_period: str | None) -> Table:
     title = block.title
+    if any(d.name == dims[0].name for d in dims[1:]):
+        notes.append(f"rows and columns both read as {dims[0].name!r}; rows named 'category'")
+        dims = [replace(dims[0], name="category", role=None), *dims[1:]]
     if period is None and "1. january" in title.lower() and page_period:
         period = page_period[:4]
         notes.append(f"reference period 1 January {period}: the title gives no year; taken "
