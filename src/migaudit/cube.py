@@ -10,13 +10,13 @@ citizenship and region. 2011`) gets that measure and period as singleton axes.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
 from . import symbols as sym
+from .classification import label_key
 from .periods import Period, parse_period
 from .table import Dimension, Table
 
@@ -34,11 +34,8 @@ _MARKER = re.compile(r"[\s]*[\u00b9\u00b2\u00b3\u2070-\u2079]+$")
 
 
 def norm(text: str) -> str:
-    """Case-, space- and footnote-insensitive form of a label."""
-    t = unicodedata.normalize("NFC", str(text))
-    t = _MARKER.sub("", t)
-    t = t.replace("\u2013", "-").replace("\u2212", "-").replace(", total", " total")
-    return re.sub(r"\s+", " ", t).strip().casefold()
+    """Case-, space- and footnote-insensitive form of a label (the classifications' key)."""
+    return label_key(text)
 
 
 def is_total_label(text: str) -> bool:
