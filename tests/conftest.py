@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from migaudit.errors import ReadError
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -24,3 +27,13 @@ def ssb() -> Path:
     if not SSB.is_dir():
         pytest.skip("../shared/ssb is not beside the project")
     return SSB
+
+
+def assert_tables_or_read_error(readers: list[Callable[[], list]]) -> None:
+    """Fuzz property: each reader gives well-formed Tables or a ReadError, never another exception."""
+    for read in readers:
+        try:
+            tables = read()
+        except ReadError:
+            continue
+        assert tables and all(t.values.shape == t.symbols.shape for t in tables)

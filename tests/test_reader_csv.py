@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import assert_tables_or_read_error
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -297,13 +298,8 @@ _FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthC
 
 
 def _read_or_error(data: bytes) -> None:
-    for fn in (lambda: statbank_csv.read(data, "f.csv"), lambda: wide_csv.read(data, "f.csv"),
-               lambda: read_bytes(data, "f.csv")):
-        try:
-            tables = fn()
-        except ReadError:
-            continue
-        assert tables and all(t.values.shape == t.symbols.shape for t in tables)
+    assert_tables_or_read_error([lambda: statbank_csv.read(data, "f.csv"), lambda: wide_csv.read(data, "f.csv"),
+                                 lambda: read_bytes(data, "f.csv")])
 
 
 @_FUZZ

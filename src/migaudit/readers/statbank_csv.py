@@ -209,12 +209,17 @@ def _cell(text: str, decimal: str, source: str, line: int, col: int, header: str
                         expected="a number or an SSB symbol (. .. ... : - * r)") from None
 
 
-def read(data: bytes, source: str) -> list[Table]:
-    """The one table in a StatBank CSV export."""
+def csv_rows(data: bytes, source: str) -> tuple[list[tuple[int, list[str]]], str, list[str]]:
+    """(numbered rows, separator, notes) of CSV bytes: the start both CSV readers share."""
     notes: list[str] = []
     text = read_text(data, source, notes)
     sep = choose_sep(text)
-    rows = split_rows(text, sep, source)
+    return split_rows(text, sep, source), sep, notes
+
+
+def read(data: bytes, source: str) -> list[Table]:
+    """The one table in a StatBank CSV export."""
+    rows, sep, notes = csv_rows(data, source)
     if not rows:
         raise ReadError("file is empty", source=source, expected="a CSV table")
     stem = Path(source).stem if source and not source.startswith("<") else "statbank"

@@ -39,7 +39,7 @@ import numpy as np
 from .. import symbols as sym
 from ..errors import ReadError
 from ..table import Dimension, Table, guess_role
-from .statbank_csv import axis_kind, check_cube_size, choose_sep, read_text, split_rows
+from .statbank_csv import axis_kind, check_cube_size, csv_rows
 
 _CODE_NAME = re.compile(r"(?:(.+)_)?(?:code|kode|kod)$", re.IGNORECASE)
 _YEAR_COL = re.compile(r"(.+?)_((?:18|19|20)\d{2})$")
@@ -79,10 +79,7 @@ def _numeric(cells: list[str]) -> bool:
 
 def read(data: bytes, source: str) -> list[Table]:
     """The one table in a transcribed wide CSV."""
-    notes: list[str] = []
-    text = read_text(data, source, notes)
-    sep = choose_sep(text)
-    rows = split_rows(text, sep, source)
+    rows, sep, notes = csv_rows(data, source)
     if not rows:
         raise ReadError("no header row", source=source, expected="a header naming every column")
     header_line, header = rows[0]
