@@ -47,30 +47,81 @@ def cli() -> None:
 @cli.command("read")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--to", "to", type=click.Choice(["csv", "json", "parquet"]), help="Write the cube tidy in this format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default: stdout).")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Output file, or a folder (existing, or ending in /) for one file per table named by "
+                   "table id. Default: stdout.")
+@click.option("--table", "table_id", default=None, help="Only the table with this id (see the preview).")
 @click.option("--format", "fmt", default=None, help="Force a reader (jsonstat, px, statbank_csv, printed, webtext, tidy, wide_csv).")
-def read_cmd(file: Path, to: str | None, output: Path | None, fmt: str | None) -> None:
-    """Read FILE and preview its cube, or write it tidy with --to."""
+def read_cmd(file: Path, to: str | None, output: Path | None, table_id: str | None, fmt: str | None) -> None:
+    """Read FILE and preview its cube, or write it tidy with --to.
+
+    A file with several tables is written one file per table into a folder (-o DIR/), or
+    one table at a time with --table ID; several tables never go to one file or to stdout.
+    """
     from .readers import read, tidy
 
     tables = read(file, fmt)
+    if table_id is not None:
+        chosen = [t for t in tables if t.id == table_id]
+        if not chosen:
+            raise MigauditError(f"no table with id {table_id!r}", source=str(file),
+                                expected="one of " + ", ".join(repr(t.id) for t in tables))
+        tables = chosen
     if to is None:
         from .preview import print_preview
 
         print_preview(tables)
         return
-    for i, table in enumerate(tables):
+    into_folder = output is not None and (output.is_dir() or str(output).endswith(("/", "\\")) or not output.suffix)
+    if len(tables) > 1 and not into_folder:
+        raise MigauditError(
+            f"holds {len(tables)} tables ({', '.join(t.id for t in tables)}); one {to} file holds one table",
+            source=str(file), expected="-o DIR/ for one file per table, or --table ID")
+    for table in tables:
         out = output
-        if out is not None and len(tables) > 1:
-            out = output.with_name(f"{output.stem}-{i + 1}{output.suffix}")
-        text = tidy.write(table, out, to)
+        if into_folder:
+            assert output is not None
+            out = output / f"{_file_name(table.id)}.{to}"
+        if out is not None:
+            _make_parent(out)
+        try:
+            text = tidy.write(table, out, to)
+        except OSError as e:
+            raise MigauditError(f"cannot write: {e.strerror}", source=str(out)) from None
         if text is not None:
             click.echo(text, nl=False)
+        else:
+            click.echo(f"migaudit: wrote table {table.id} to {out}", err=True)
+
+
+def _file_name(table_id: str) -> str:
+    """A table id as a file name: the characters a file system may refuse become '_'."""
+    import re
+
+    return re.sub(r'[\\/:*?"<>|\s]+', "_", table_id).strip("._") or "table"
+
+
+def _make_parent(path: Path) -> None:
+    """Create the folder an output file goes into; a clear error when it cannot be."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise MigauditError(f"cannot create the output folder: {e.strerror}", source=str(path.parent)) from None
+
+
+def _write_output(path: Path, text: str) -> None:
+    _make_parent(path)
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise MigauditError(f"cannot write: {e.strerror}", source=str(path)) from None
 
 
 def example_release() -> Path:
     """The cleaned example release shipped inside the package."""
-    return Path(__file__).resolve().parent / "data" / "example_release"
+    from .resources import example_release as bundled
+
+    return bundled()
 
 
 @cli.command("audit")
@@ -108,7 +159,7 @@ def audit_cmd(paths: tuple[Path, ...], rules: tuple[Path, ...], fmt: str, output
         if output is None:
             click.echo(text, nl=False)
         else:
-            output.write_text(text, encoding="utf-8")
+            _write_output(output, text)
             click.echo(f"migaudit: wrote {fmt} report to {output}", err=True)
     sys.exit(1 if result.fails(fail_on) else 0)
 
@@ -135,7 +186,7 @@ def suggest_cmd(file: Path, output: Path | None, family: str | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        _write_output(output, text)
         click.echo(f"migaudit: wrote {output}", err=True)
 
 

@@ -29,10 +29,16 @@ from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
-from pandera import extensions
-from pandera.errors import SchemaErrors
-from pandera.typing import Series
+
+from .extras import missing
+
+try:
+    import pandera.pandas as pa
+    from pandera import extensions
+    from pandera.errors import SchemaErrors
+    from pandera.typing import Series
+except ModuleNotFoundError as e:  # the optional extra is not installed
+    raise missing("pandera") from e
 
 from . import symbols as sym
 from .cube import Cube

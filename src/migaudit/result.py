@@ -28,6 +28,8 @@ class AuditResult:
     families: dict[str, str] = field(default_factory=dict)
     #: files in a release folder that hold no table, with the reason
     ignored: list[tuple[str, str]] = field(default_factory=list)
+    #: rules that applied to no table, each with why (`applicability.NotApplied`)
+    not_applied: list[Any] = field(default_factory=list)
 
     @property
     def violation_list(self) -> list[Violation]:
@@ -91,6 +93,7 @@ class AuditResult:
                 for o in self.outcomes
             ],
             "violations": [_violation_dict(v) for v in self.violation_list],
+            "not_applied": [n.to_dict() for n in self.not_applied],
             "summary": {
                 "tables": len(self.tables),
                 "cells": sum(t.size for t in self.tables),

@@ -18,7 +18,7 @@ Kinds:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,9 @@ class Rule:
     severity: str = "error"
     family: str = ""
     source: str = ""
+    #: False for rules of a file that applies to every kind of table (`names_tables: false`):
+    #: they check a table but do not say what it is, so they never name its family
+    names_table: bool = True
     #: the dimension (role or name) whose members the rule names
     along: str = "measure"
     tolerance: float = 0.0
@@ -322,6 +325,12 @@ def load_rule_file(path: str | Path) -> RuleSet:
     if not isinstance(rules, list):
         raise RuleError("'rules' must be a list", source=str(p), where=f"line {lines.get('rules', 1)}: rules")
     parsed = [parse_rule(r, family, str(p), f"rules[{i}]", lines) for i, r in enumerate(rules)]
+    names_tables = doc.get("names_tables", True)
+    if not isinstance(names_tables, bool):
+        raise RuleError("'names_tables' must be true or false", source=str(p),
+                        where=f"line {lines.get('names_tables', 1)}: names_tables", expected="true or false")
+    if not names_tables:
+        parsed = [replace(r, names_table=False) for r in parsed]
     seen: set[str] = set()
     for i, r in enumerate(parsed):
         if r.id in seen:
@@ -331,12 +340,10 @@ def load_rule_file(path: str | Path) -> RuleSet:
 
 
 def default_rules_dir() -> Path:
-    """`expectations/` of the source tree (editable install) or the copy shipped in the package."""
-    here = Path(__file__).resolve()
-    for candidate in (here.parents[2] / "expectations", here.parent / "data" / "expectations"):
-        if candidate.is_dir() and any(candidate.glob("*.yaml")):
-            return candidate
-    raise RuleError("no rule files found", source=str(here.parents[2] / "expectations"))
+    """The rule files shipped with migaudit (see `resources.rules_dir`)."""
+    from .resources import rules_dir
+
+    return rules_dir()
 
 
 def load_rules(*paths: str | Path, defaults: bool = True) -> RuleSet:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cube import Cube
@@ -86,33 +87,39 @@ def apply_accepted(result: AuditResult, accepted: list[dict]) -> None:
                 v.severity = "info"
 
 
+@dataclass
+class Release:
+    """What to audit, once the folders' `migaudit.yaml` files are applied."""
+
+    items: list[Table | Path]
+    rule_paths: list[Path] = field(default_factory=list)
+    families: dict[str, str] = field(default_factory=dict)
+    accepted: list[dict] = field(default_factory=list)
+
+
+def release_of(items: Iterable[Table | str | Path]) -> Release:
+    """Tables, files and folders; a folder's `migaudit.yaml` adds its files, rules, families, accepts."""
+    release = Release(items=[])
+    for item in items:
+        if isinstance(item, Table):
+            release.items.append(item)
+            continue
+        p = Path(item)
+        cfg = release_config(p) if p.is_dir() else {}
+        release.rule_paths += [p / r for r in cfg.get("rules") or []]
+        release.accepted += cfg.get("accept") or []
+        release.families.update(cfg.get("families") or {})
+        release.items += [p / f for f in cfg["files"]] if cfg.get("files") else [p]
+    return release
+
+
+BACKENDS = ("native", "pandera", "gx")
+
+
 def run_audit(paths: list[Path], rule_paths: list[Path], backend: str = "native",
               cross_table: bool = True, progress: bool = False) -> AuditResult:
-    """What `migaudit audit` does: release configs, extra rules, the chosen backend."""
-    extra = list(rule_paths)
-    items: list[Path | str] = []
-    families: dict[str, str] = {}
-    accepted: list[dict] = []
-    for p in paths:
-        cfg = release_config(p) if p.is_dir() else {}
-        extra += [p / r for r in cfg.get("rules", [])]
-        accepted += cfg.get("accept") or []
-        families.update(cfg.get("families", {}))
-        if cfg.get("files"):
-            items += [p / f for f in cfg["files"]]
-        else:
-            items.append(p)
-    ruleset = load_rules(*extra)
-    if backend == "native":
-        result = audit(items, ruleset, cross_table=cross_table, progress=progress)
-    else:
-        from importlib import import_module
-
-        module = import_module(f"migaudit.{backend}")
-        result = module.audit_with(items, ruleset, cross_table=cross_table)
-    result.families.update(families)
-    apply_accepted(result, accepted)
-    return result
+    """What `migaudit audit` does: the default rules plus `--rules`, then `audit()`."""
+    return audit(paths, load_rules(*rule_paths), cross_table=cross_table, progress=progress, backend=backend)
 
 
 def _unique_ids(tables: list[Table]) -> None:
@@ -152,21 +159,54 @@ def _progress(cubes: list[Cube], show: bool) -> Iterable[Cube]:
 
 
 def audit(
-    tables_or_paths: Iterable[Table | str | Path] | Table | str | Path,
+    tables_or_paths: Iterable[Table | str | Path] | Table | str | Path | None = None,
     rules: RuleSet | str | Path | None = None,
     cross_table: bool = True,
     progress: bool = False,
+    backend: str = "native",
 ) -> AuditResult:
-    """Check every rule on every table it applies to (and across tables); never raises on findings."""
-    if isinstance(tables_or_paths, (Table, str, Path)):
+    """Check every rule on every table it applies to (and across tables); never raises on findings.
+
+    `tables_or_paths`: Tables, files or release folders (a folder's `migaudit.yaml` applies, as
+    on the command line); None audits the example release bundled with migaudit. `rules`: a
+    RuleSet (used as it is), a rule file or folder (added to the default rules), or None (the
+    default rules). `backend`: "native" (migaudit's engine), "pandera" or "gx".
+    """
+    if tables_or_paths is None:
+        from .resources import example_release
+
+        tables_or_paths = [example_release()]
+    elif isinstance(tables_or_paths, (Table, str, Path)):
         tables_or_paths = [tables_or_paths]
-    tables, ignored = collect(tables_or_paths)
+    if backend not in BACKENDS:
+        from .errors import UsageError
+
+        raise UsageError(f"unknown backend {backend!r}", expected=" or ".join(BACKENDS))
+    release = release_of(tables_or_paths)
     if rules is None:
         ruleset = load_rules()
     elif isinstance(rules, RuleSet):
         ruleset = rules
     else:
         ruleset = load_rules(rules)
+    if release.rule_paths:
+        ruleset = ruleset.add(load_rules(*release.rule_paths, defaults=False))
+    if backend == "native":
+        result = _audit_native(release.items, ruleset, cross_table, progress)
+    else:
+        from importlib import import_module
+
+        from .extras import require
+
+        require(backend)
+        result = import_module(f"migaudit.{backend}").audit_with(release.items, ruleset, cross_table=cross_table)
+    result.families.update(release.families)
+    apply_accepted(result, release.accepted)
+    return result
+
+
+def _audit_native(items: list[Table | Path], ruleset: RuleSet, cross_table: bool, progress: bool) -> AuditResult:
+    tables, ignored = collect(items)
     cubes = [Cube.of(t) for t in tables]
     outcomes: list[Outcome] = []
     families: dict[str, str] = {}
@@ -179,12 +219,18 @@ def audit(
 
 
 def family_of(outcomes: list[Outcome], skip: tuple[str, ...] = ()) -> str | None:
-    """The rule family that checked most of a table (the rule file that fits it best)."""
-    per_family: Counter[str] = Counter()
+    """The rule family that checked most of a table (the rule file that fits it best).
+
+    Families whose rules apply to every kind of table (`names_tables: false`: cell signs, region
+    sums) name a table only when no family that describes a kind of table applies.
+    """
+    per_family: Counter[tuple[bool, str]] = Counter()
     for out in outcomes:
         if out.rule.family not in skip:
-            per_family[out.rule.family] += out.checked + out.skipped
-    return per_family.most_common(1)[0][0] if per_family else None
+            per_family[(out.rule.names_table, out.rule.family)] += out.checked + out.skipped
+    if not per_family:
+        return None
+    return max(per_family, key=lambda k: (k[0], per_family[k]))[1]
 
 
 def assemble(tables: list[Table], cubes: list[Cube], outcomes: list[Outcome], families: dict[str, str],
@@ -195,6 +241,9 @@ def assemble(tables: list[Table], cubes: list[Cube], outcomes: list[Outcome], fa
 
     if cross_table:
         outcomes = outcomes + cross_table_outcomes(cubes)
+    from .applicability import not_applied
+
     result = AuditResult(tables, outcomes, families, ignored)
+    result.not_applied = not_applied(ruleset, outcomes, cubes)
     localize(result, cubes, ruleset)
     return result

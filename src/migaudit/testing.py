@@ -21,7 +21,13 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from hypothesis import strategies as st
+
+from .extras import missing
+
+try:
+    from hypothesis import strategies as st
+except ModuleNotFoundError as e:  # the optional extra is not installed
+    raise missing("testing") from e
 
 from . import symbols as sym
 from .table import Dimension, Table

@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import ReadError, UsageError
@@ -132,13 +133,18 @@ def write(table: Table, path: str | Path | None, fmt: str = "csv") -> str | None
         pt = pt.replace_schema_metadata({**(pt.schema.metadata or {}), b"migaudit_table": json.dumps(_meta(table)).encode()})
         pq.write_table(pt, str(path))
         return None
+    # counts stay integers in text formats: 32466, not 32466.0
+    whole = table.decimals == 0 and bool(np.all(np.isnan(table.values) | (table.values == np.round(table.values))))
     if fmt == "json":
         cells = [
-            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in rec.items()}
+            {k: (None if isinstance(v, float) and math.isnan(v) else int(v) if whole and k == "value" else v)
+             for k, v in rec.items()}
             for rec in df.to_dict(orient="records")
         ]
         text = json.dumps({"migaudit_table": _meta(table), "cells": cells}, ensure_ascii=False, indent=1)
     else:
+        if whole:
+            df["value"] = df["value"].astype("Int64")
         text = df.to_csv(index=False, lineterminator="\n")
     if path is None:
         return text
