@@ -350,8 +350,11 @@ def schema_for(rules: RuleSet | None = None, table: Table | None = None, form: s
         columns["symbol"] = pa.Column(str, checks=symbol_check, required=False,
                                       description="SSB symbol ('' for a plain number)")
     elif spec is not None and "measures" in spec:
+        # a derived row (004's change column: 2021K2 − 2020K2) of a count may be negative; then
+        # the sign is left to the structure-aware counts_non_negative rule check
+        derived = table is not None and bool(table.meta.get("derived_categories"))
         for m in spec["measures"]:
-            checks = [pa.Check.ge(0)] if _is_count(m) else []
+            checks = [pa.Check.ge(0)] if _is_count(m) and not derived else []
             columns[m] = pa.Column(float, checks=checks, nullable=True)
             columns[m + _SYMBOL] = pa.Column(str, checks=symbol_check, required=False)
     checks = [

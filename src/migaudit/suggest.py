@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -100,6 +101,18 @@ def _identities(cube: Cube) -> list[Rule]:
     return found
 
 
+def _scoped(rule: Rule, cube: Cube) -> Rule:
+    """A learnt rule holds for the measures it was learnt on: `only` those, so a region total
+    learnt on immigration is not applied to domestic moves (which do not add up by region)."""
+    m_ax = cube.axis("measure")
+    if m_ax is None or rule.along in ("measure", cube.dims[m_ax].name) or "measure" in rule.only:
+        return rule
+    excluded = set(rule.exclude.get("measure", ()))
+    measures = tuple(m for m in dict.fromkeys(cube.canon[m_ax]) if m not in excluded)
+    return replace(rule, only={**rule.only, "measure": measures},
+                   exclude={k: v for k, v in rule.exclude.items() if k != "measure"})
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", norm(text)).strip("_")[:40] or "x"
 
@@ -125,6 +138,7 @@ def suggest(table: Table, rules: RuleSet | None = None) -> RuleSet:
                              groups=tuple(good), family="suggested",
                              description=f"{name}: each subtotal is the sum of the rows printed below it"))
     kept += [r for r in _identities(cube) if _holds(r, cube)]
+    kept = [_scoped(r, cube) for r in kept]
     ids: dict[str, int] = {}
     unique = []
     for r in kept:
