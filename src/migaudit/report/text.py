@@ -17,8 +17,8 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from ..engine import Outcome, Violation
 from .. import __version__
+from ..engine import Outcome, Violation
 from ..result import SEVERITY_RANK, AuditResult
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
