@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import __version__
 from .. import symbols as sym
+from ..cube import is_total_label
 from ..engine import Violation
 from ..result import SEVERITY_RANK, AuditResult
 from ..table import Dimension, Table
@@ -471,11 +472,17 @@ class _Page:
                        '</span><span class="l-sus">suspect cell</span> a marked cell links to its finding</p>')
         return out
 
-    def _keep(self, n: int, flagged: set[int], limit: int) -> list[int]:
-        """All positions when there are few; else the first (usually the total) and the flagged ones."""
+    def _keep(self, labels: list[str], flagged: set[int], limit: int, context: set[int] = frozenset()) -> list[int]:
+        """All positions when there are few; else the totals among the first, the flagged ones and
+        their neighbours (to compare with), and the other cells of the failing checks."""
+        n = len(labels)
         if n <= limit:
             return list(range(n))
-        return sorted({0, *flagged})
+        keep = set(flagged) | set(context)
+        if len(flagged) <= 10:
+            keep |= {j for i in flagged for j in (i - 1, i + 1) if 0 <= j < n}
+        keep |= {i for i in range(min(n, 3)) if _is_total(labels[i])} or {0}
+        return sorted(keep)
 
     def _grid(self, sl: _Slice) -> list[str]:
         t = sl.table
@@ -484,11 +491,10 @@ class _Page:
         cdim = t.dimensions[c_ax] if c_ax is not None else None
         n_r, n_c = (len(rdim) if rdim else 1), (len(cdim) if cdim else 1)
         marked = set(sl.fails) | set(sl.suspects)
-        rows = self._keep(n_r, {r for r, _ in marked} | (sl.context if n_r > self.grid_rows else set()),
-                          self.grid_rows)
-        if n_r > self.grid_rows:
-            rows = sorted(set(rows) | sl.context)
-        cols = self._keep(n_c, {c for _, c in marked}, self.grid_cols)
+        r_labels = list(rdim.labels) if rdim else [""]
+        c_labels = list(cdim.labels) if cdim else [""]
+        rows = self._keep(r_labels, {r for r, _ in marked}, self.grid_rows, sl.context)
+        cols = self._keep(c_labels, {c for _, c in marked}, self.grid_cols)
         serious_cells = {rc for rc, vs in sl.fails.items() if any(is_serious(v) for _, v in vs)}
         hl_rows, hl_cols = {r for r, _ in serious_cells}, {c for _, c in serious_cells}
         fixed = [f"{_e(d.label or d.name)} = <b>{_e(d.labels[sl.fixed[ax]])}</b>"
@@ -615,8 +621,8 @@ def _rows(n: int) -> str:
 
 
 def _is_total(label: str) -> bool:
-    """Totals and subtotals (`Total`, `Africa total`, `America, total`) are drawn bold."""
-    return "total" in label.lower()
+    """Totals and subtotals (`Total`, `Africa total`, `The whole country`) are drawn bold."""
+    return "total" in label.lower() or is_total_label(label)
 
 
 def _grid_cell(anchor: str, value: float, symbol: int, fails: list[tuple[str, Violation]],
