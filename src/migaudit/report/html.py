@@ -684,7 +684,7 @@ def imbalance_plot(rows: list[tuple[str, list[Violation]]], vid: dict[int, str] 
     def x(value: float) -> float:
         return left + plot_w / 2 + _symlog(value) / decades * plot_w / 2
 
-    out = [f'<svg class="plot" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+    out = [f'<svg class="plot" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" role="img" aria-label="imbalances per rule">']
     y_end = top + row_h * len(rows)
     for k in range(-decades, decades + 1):
