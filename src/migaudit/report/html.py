@@ -109,6 +109,7 @@ table.grid td.sym { color:#8a939c; text-align: center; }
 table.grid td.fail { background: #ffcdd2; outline: 2px solid var(--err); outline-offset: -2px; font-weight: 700; }
 table.grid td.fail-warning { background: #ffe0b2; outline-color: var(--warn); }
 table.grid td.fail-info { background: #d6e6fb; outline-color: var(--info); font-weight: 400; }
+table.grid td.fail-accepted { background: #dcefe0; outline-color: var(--ok); }
 table.grid td.suspect { background: #e9d5f5; outline: 2px dashed var(--sus); outline-offset: -2px; }
 table.grid td.fail.suspect { outline-style: double; }
 table.grid td:target { outline-width: 3px; box-shadow: 0 0 0 3px #ffd54f; }
@@ -120,6 +121,7 @@ table.grid tr.gap td, table.grid tr.gap th { color:#8a939c; text-align: center; 
 .legend .l-fail { background:#ffcdd2; outline: 2px solid var(--err); outline-offset:-2px; }
 .legend .l-sus { background:#e9d5f5; outline: 2px dashed var(--sus); outline-offset:-2px; }
 .legend .l-info { background:#d6e6fb; outline: 2px solid var(--info); outline-offset:-2px; }
+.legend .l-acc { background:#dcefe0; outline: 2px solid var(--ok); outline-offset:-2px; }
 ul.compact { margin: 4px 0; padding-left: 20px; } ul.compact li { margin: 1px 0; }
 details { margin: 6px 0; } details > summary { cursor: pointer; color:#37414b; }
 details.group > summary { font-weight: 600; }
@@ -469,7 +471,8 @@ class _Page:
                 out += self._grid(sl)
         if out:
             out.append('<p class="legend"><span class="l-fail">failing cell</span><span class="l-info">info finding'
-                       '</span><span class="l-sus">suspect cell</span> a marked cell links to its finding</p>')
+                       '</span><span class="l-acc">accepted</span><span class="l-sus">suspect cell</span> '
+                       "a marked cell links to its finding</p>")
         return out
 
     def _keep(self, labels: list[str], flagged: set[int], limit: int, context: set[int] = frozenset()) -> list[int]:
@@ -638,6 +641,8 @@ def _grid_cell(anchor: str, value: float, symbol: int, fails: list[tuple[str, Vi
     if fails:
         worst = max((v.severity for _, v in fails), key=lambda s: SEVERITY_RANK.get(s, 0))
         classes += ["fail", f"fail-{worst}"]
+        if all(v.accepted for _, v in fails):
+            classes.append("fail-accepted")
         for _, v in fails:
             tips.append(f"{v.severity} {v.rule}: expected {fmt_num(v.expected)}, actual {fmt_num(v.actual)}, "
                         f"imbalance {fmt_imbalance(v.imbalance)}")

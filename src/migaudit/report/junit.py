@@ -24,6 +24,7 @@ from .text import (
     fmt_where,
     is_cross_table,
     other_text,
+    plural,
     rule_status,
     size_text,
     suspect_text,
@@ -60,27 +61,27 @@ def _testcase(o: Outcome, suite: str, max_rows: int) -> tuple[ET.Element, str]:
         serious = [v for v in o.violations if v.severity in ("error", "warning")]
         n = o.failed or len(serious)
         failure = ET.SubElement(case, "failure", {
-            "message": f"{n} violation{'s' if n != 1 else ''}",
+            "message": plural(n, "violation"),
             "type": worst_severity(serious) or o.rule.severity,
         })
         lines = [_violation_line(v) for v in serious[:max_rows]]
         if len(serious) > max_rows:
-            lines.append(f"… and {len(serious) - max_rows} more")
+            lines.append(f"… and {fmt_num(len(serious) - max_rows)} more")
         elif o.failed > len(o.violations):
-            lines.append(f"… and {o.failed - len(o.violations)} more (not itemised)")
+            lines.append(f"… and {fmt_num(o.failed - len(o.violations))} more (not itemised)")
         header = (o.rule.description or o.rule.expression).strip()
         failure.text = "\n".join([header, *lines] if header else lines)
     elif status == "skipped":
-        ET.SubElement(case, "skipped", {"message": f"{o.skipped} instances could not be checked (symbols)"})
+        ET.SubElement(case, "skipped", {"message": f"{plural(o.skipped, 'instance')} could not be checked (symbols)"})
     infos = [v for v in o.violations if v.severity == "info"]
     out = []
     if infos:
-        out.append(f"{len(infos)} info finding{'s' if len(infos) != 1 else ''}:")
+        out.append(f"{plural(len(infos), 'info finding')}:")
         out += [_violation_line(v) for v in infos[:max_rows]]
         if len(infos) > max_rows:
-            out.append(f"… and {len(infos) - max_rows} more")
+            out.append(f"… and {fmt_num(len(infos) - max_rows)} more")
     if o.skipped and status != "skipped":
-        out.append(f"{o.skipped} instances skipped (symbols), {o.checked} checked")
+        out.append(f"{plural(o.skipped, 'instance')} skipped (symbols), {fmt_num(o.checked)} checked")
     if out:
         ET.SubElement(case, "system-out").text = "\n".join(out)
     return case, status
