@@ -292,6 +292,17 @@ def test_html_three_way_table_drawn_as_slice_of_failing_quarter(result: AuditRes
     assert [t for a, t in cells if a.get("id") == href] == ["3"]
 
 
+def test_html_cross_table_finding_links_both_cells() -> None:
+    r = migaudit.audit([_figure("A", 100), _figure("B", 103)])
+    page = html_report.render(r)
+    (row,) = re.findall(r'<tr id="v1">.*?</tr>', page)
+    targets = re.findall(r'href="#(c[\d-]+)"', row)
+    assert targets == [html_report.cell_id(0, (0, 0)), html_report.cell_id(1, (0, 0))]
+    for target, value in zip(targets, ("100", "103"), strict=True):
+        cell = re.search(rf'<td id="{target}"[^>]*>(.*?)</td>', page)
+        assert cell and "fail-error" in cell.group(0) and f">{value}</a>" in cell.group(0)
+
+
 def test_html_grid_axes() -> None:
     dims = [Dimension("region", ("a", "b", "c"), role="region"), Dimension("time", ("2020", "2021"), role="time"),
             Dimension("contents", ("x", "y"), role="measure"), Dimension("sex", ("0",), role="sex")]

@@ -276,6 +276,7 @@ class _Page:
         self.groups = list(grouped_violations(result))
         self.vid: dict[int, str] = {}
         self.loc: dict[int, tuple[str, tuple[int, ...]]] = {}
+        self.oloc: dict[int, tuple[str, tuple[int, ...]]] = {}  # the other side of a cross-table finding
         self.slices: dict[tuple[str, tuple[int, ...]], _Slice] = {}
         n = 0
         for _, vs in self.groups:
@@ -321,6 +322,12 @@ class _Page:
                     sl = self._slice_of(*at, create=True)
                     if sl is not None and sl.home is None:
                         sl.home = (g, pass_serious)
+                    # the other table of a failing cross-table check is drawn beside it
+                    o_at = self._locate(v.other.get("table"), v.other.get("where")) if v.other else None
+                    if pass_serious and o_at is not None:
+                        o_sl = self._slice_of(*o_at, create=True)
+                        if o_sl is not None and o_sl.home is None:
+                            o_sl.home = (g, True)
         # every finding and suspect marks the slices that are drawn
         for _, vs in self.groups:
             for v in vs:
@@ -338,6 +345,7 @@ class _Page:
                     o_at = self._locate(v.other.get("table"), v.other.get("where"))
                     if o_at is not None and (sl := self._slice_of(*o_at, create=False)) is not None:
                         sl.fails[sl.rc(o_at[1])].append((vid, v))
+                        self.oloc[id(v)] = o_at
                 for s in v.suspects:
                     s_at = self._locate(s.get("table", v.table), s.get("where"), s.get("codes"))
                     if s_at is not None and (sl := self._slice_of(*s_at, create=False)) is not None:
@@ -446,7 +454,11 @@ class _Page:
         if href:
             where = f'<a href="{href}" title="show the cell in its grid">{where}</a>'
         if v.other:
-            where += f" <b>≠</b> {_e(other_text(v))}"
+            other = _e(other_text(v))
+            if id(v) in self.oloc:
+                tid, idx = self.oloc[id(v)]
+                other = f'<a href="#{cell_id(self.tables[tid][0], idx)}">{other}</a>'
+            where += f" <b>≠</b> {other}"
         if v.accepted:
             where += f'<div class="reason">accepted: {_e(v.accepted)}</div>'
         elif v.message and message:
