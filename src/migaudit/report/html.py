@@ -136,7 +136,7 @@ svg.plot circle.error { fill: var(--err); } svg.plot circle.warning { fill: var(
 svg.plot circle.info { fill: var(--info); fill-opacity: .45; }
 svg.plot circle.accepted { fill: var(--ok); fill-opacity: .9; }
 table.rules td.desc { min-width: 300px; max-width: 420px; }
-table.rules td.tbl { max-width: 260px; overflow-wrap: anywhere; }
+table.rules td.tbl { min-width: 180px; max-width: 300px; overflow-wrap: anywhere; }
 footer { margin-top: 40px; color:#8a939c; font-size: 12px; }
 """
 
