@@ -420,6 +420,12 @@ def test_accept_reason_in_every_format(seeds: Path) -> None:
     assert all("accepted" not in v for v in d["violations"] if v not in acc)
 
 
+def test_json_report_is_the_contract_with_summary_first(result: AuditResult) -> None:
+    out = render(result, "json")
+    assert json.loads(out) == json.loads(result.to_json())
+    assert list(json.loads(out))[:2] == ["migaudit", "summary"]
+
+
 def test_junit_comment_summary_and_failures_first(result: AuditResult) -> None:
     xml = junit.render(result)
     comment = xml[xml.index("<!--"): xml.index("-->")]
