@@ -255,7 +255,8 @@ class _Slice:
         return tuple(idx)
 
 
-def _slice_key(table: Table, axes: tuple[int | None, int | None], idx: tuple[int, ...]) -> tuple[int, ...]:
+def _slice_key(axes: tuple[int | None, int | None], idx: tuple[int, ...]) -> tuple[int, ...]:
+    """The index with the drawn axes blanked: equal keys, same slice."""
     return tuple(-1 if ax in axes else i for ax, i in enumerate(idx))
 
 
@@ -298,7 +299,7 @@ class _Page:
     def _slice_of(self, table_id: str, idx: tuple[int, ...], create: bool) -> _Slice | None:
         ti, t = self.tables[table_id]
         axes = grid_axes(t)
-        key = (table_id, _slice_key(t, axes, idx))
+        key = (table_id, _slice_key(axes, idx))
         if key not in self.slices and create:
             self.slices[key] = _Slice(ti, t, axes, tuple(max(i, 0) for i in key[1]))
         return self.slices.get(key)
@@ -338,8 +339,7 @@ class _Page:
                     for tid, idx, _ in v.cells:
                         if tid == at[0] and len(idx) >= len(sl.table.dimensions):
                             full = tuple(idx[: len(sl.table.dimensions)])
-                            if all(i >= 0 for i in full) and _slice_key(sl.table, sl.axes, full) == \
-                                    _slice_key(sl.table, sl.axes, at[1]):
+                            if all(i >= 0 for i in full) and _slice_key(sl.axes, full) == _slice_key(sl.axes, at[1]):
                                 sl.context.add(sl.rc(full)[0])
                 if v.other:
                     o_at = self._locate(v.other.get("table"), v.other.get("where"))

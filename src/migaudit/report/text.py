@@ -1,4 +1,4 @@
-"""The terminal report: verdict, rules with findings, violations one per line, passed cross-table checks.
+"""The terminal report: verdict first, then errors one per line, rules with findings, infos counted.
 
 Written line by line (not as a rich grid) so a violation stays readable at 80 columns in a
 CI log: the cell it names is the point of the report and must never be folded into a
