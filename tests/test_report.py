@@ -7,6 +7,8 @@ the labels, hierarchies and cross-table keys it will meet in a release.
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -139,7 +141,7 @@ def test_markdown_verdict_summary_and_violations(result: AuditResult) -> None:
     md = markdown.render(result)
     first = md.splitlines()[0]
     assert "❌" in first and "failed" in first
-    assert "| tables | cells | checks | errors | warnings | infos |" in md
+    assert "| tables | cells | rules | checks | errors | warnings | infos |" in md
     assert "Region=Halden · ContentsCode=Excess of births · Tid=2015K2" in md
     assert "| -5 |" in md and "| -100 |" in md
     assert "`counts_non_negative`" not in md  # passing rules are only counted
@@ -217,7 +219,7 @@ def test_html_is_self_contained_and_structured(result: AuditResult) -> None:
     assert page.startswith("<!DOCTYPE html>") and "<style>" in page
     p = _parse(page)
     assert not p.external and "http://" not in page and "https://" not in page
-    for section in ('id="rules"', 'id="violations"', 'id="grids"', 'id="inputs"'):
+    for section in ('id="rules"', 'id="violations"', 'id="imbalances"', 'id="inputs"'):
         assert section in page
     assert "FAILED" in page
     assert "line 3: a note with &lt;b&gt;markup&lt;/b&gt; &amp; ampersand" in page
@@ -231,39 +233,119 @@ def test_html_escapes_labels(result: AuditResult) -> None:
     assert _parse(page).scripts == 0
 
 
+def _grid_cells(page: str, table: str) -> list[tuple[dict[str, str | None], str]]:
+    """The cells of the grids drawn for `table`."""
+    out = []
+    for chunk in page.split(f'<table class="grid" data-table="{table}">')[1:]:
+        out += _parse("<table>" + chunk.split("</table>")[0] + "</table>").cells
+    return out
+
+
 def test_html_grid_highlights_failing_sums_and_suspects(result: AuditResult) -> None:
     page = html_report.render(result)
-    cells = _parse(page).cells
-    grid_cells = [(a, t) for a, t in cells if "fail" in (a.get("class") or "").split()]
-    texts = {t for _, t in grid_cells}
+    cells = _grid_cells(page, "11")
+    fails = [(a, t) for a, t in cells if "fail" in (a.get("class") or "").split()]
+    texts = {t for _, t in fails}
     assert "2 284" in texts  # Europe total, except Norway × Hedmark and Oppland: parts sum to 2 384
     assert "1 590" in texts  # Denmark × Total: regions sum to 1 690
-    suspects = [(a, t) for a, t in cells if "suspect" in (a.get("class") or "").split()
-                and "suspect-list" not in (a.get("class") or "")]
-    assert [t for _, t in suspects] == ["178"]
-    attrs = suspects[0][0]
+    suspects = [(a, t) for a, t in cells if "suspect" in (a.get("class") or "").split()]
+    assert "178" in [t for _, t in suspects]
+    attrs = next(a for a, t in suspects if t == "178")
     assert attrs["data-suggested"] == "78" and "suggested 78" in attrs["title"]
-    fail_attrs = next(a for a, t in grid_cells if t == "1 590")
+    fail_attrs = next(a for a, t in fails if t == "1 590")
     assert "regions_sum_to_total" in fail_attrs["title"]
 
 
-def test_html_grid_only_for_two_way_tables(result: AuditResult) -> None:
+def test_html_every_finding_links_to_its_cell_and_back(result: AuditResult) -> None:
     page = html_report.render(result)
-    assert page.count('<table class="grid"') == 1  # 01222 is three-way, A and B are single cells
-    assert html_report.grid_axes(result.tables[1]) == (0, 1)
-    assert html_report.grid_axes(result.tables[0]) is None
+    rows = re.findall(r'<tr id="(v\d+)">(.*?)</tr>', page)
+    assert len(rows) == len(result.violation_list)
+    ids = set(re.findall(r'<td id="(c[\d-]+)"', page))
+    linked = 0
+    for _vid, row in rows:
+        m = re.search(r'<a href="#(c[\d-]+)"', row)
+        if m is None:
+            continue
+        linked += 1
+        assert m.group(1) in ids
+        cell = re.search(rf'<td id="{m.group(1)}"[^>]*>(.*?)</td>', page).group(0)
+        assert "fail" in cell and 'href="#v' in cell
+        actual = re.findall(r'<td class="num">([^<]*)</td>', row)[1]
+        assert f">{actual}</a>" in cell  # the linked cell shows the finding's actual value
+    # only findings that name a derived figure (A = B, sums over regions) have no cell of their own
+    assert linked >= len([v for v in result.violation_list if not v.other])
+
+
+def test_html_three_way_table_drawn_as_slice_of_failing_quarter(result: AuditResult) -> None:
+    t01222 = result.tables[0]
+    assert set(html_report.grid_axes(t01222)) == {0, 1}  # region × contents; time is the slice
+    page = html_report.render(result)
+    v = next(v for v in result.violation_list if v.rule == "excess_of_births")
+    assert v.where["Tid"] == "2015K2"
+    (row,) = [r for r in re.findall(r'<tr id="v\d+">.*?</tr>', page) if "<code>excess_of_births</code>" in r]
+    href = re.search(r'href="#(c[\d-]+)"', row).group(1)
+    assert href == html_report.cell_id(0, (0, 2, 3))  # Halden, Excess of births, 2015K2
+    figure = page[page.rindex("<figure", 0, page.index(f'id="{href}"')):]
+    caption = figure[: figure.index("</figcaption>")]
+    assert "2015K2" in caption and ("Tid" in caption or "time" in caption)
+    cells = _parse(figure[: figure.index("</figure>")]).cells
+    assert [t for a, t in cells if a.get("id") == href] == ["3"]
+
+
+def test_html_cross_table_finding_links_both_cells() -> None:
+    r = migaudit.audit([_figure("A", 100), _figure("B", 103)])
+    page = html_report.render(r)
+    (row,) = re.findall(r'<tr id="v1">.*?</tr>', page)
+    targets = re.findall(r'href="#(c[\d-]+)"', row)
+    assert targets == [html_report.cell_id(0, (0, 0)), html_report.cell_id(1, (0, 0))]
+    for target, value in zip(targets, ("100", "103"), strict=True):
+        cell = re.search(rf'<td id="{target}"[^>]*>(.*?)</td>', page)
+        assert cell and "fail-error" in cell.group(0) and f">{value}</a>" in cell.group(0)
+
+
+def test_html_grid_axes() -> None:
+    dims = [Dimension("region", ("a", "b", "c"), role="region"), Dimension("time", ("2020", "2021"), role="time"),
+            Dimension("contents", ("x", "y"), role="measure"), Dimension("sex", ("0",), role="sex")]
+    t = Table(dims, np.zeros((3, 2, 2, 1)), np.zeros((3, 2, 2, 1)), id="t")
+    assert html_report.grid_axes(t) == (0, 2)  # time is fixed, the two others are drawn
+    one = Table(dims[:1], np.zeros(3), np.zeros(3), id="one")
+    assert html_report.grid_axes(one) == (0, None)
 
 
 def test_html_large_grid_shows_flagged_rows(result: AuditResult) -> None:
     page = html_report.render(result, grid_rows=5)
-    assert "showing" in page and 'class="gap"' in page
+    assert "rows shown" in page and 'class="gap"' in page
     assert "2 284" in page and "1 590" in page
+
+
+def test_html_passing_rules_not_styled_as_errors(result: AuditResult) -> None:
+    page = html_report.render(result)
+    rules = page[page.index('<section id="rules">'): page.index("</section>", page.index('<section id="rules">'))]
+    passed = re.findall(r'<tr class="status-passed">.*?</tr>', rules)
+    assert passed and all('class="sev' not in row for row in passed)
+    assert rules.index("status-failed") < rules.index("status-passed")
+    assert "<details>" in rules[: rules.index("status-passed")]  # passing rules are folded
+
+
+def test_html_plot_one_row_per_rule_signed(result: AuditResult) -> None:
+    page = html_report.render(result)
+    svg = page[page.index("<svg"): page.index("</svg>")]
+    circles = re.findall(r'<circle class="(\w+)[^"]*" cx="([\d.]+)"', svg)
+    assert len(circles) == len(result.violation_list)
+    zero = float(re.search(r'<line class="zero" x1="([\d.]+)"', svg).group(1))
+    dots = sorted(float(x) for _, x in circles)
+    by_sign = sorted(result.violation_list, key=lambda v: v.imbalance)
+    for v, x in zip(by_sign, dots, strict=True):
+        assert (x < zero) == (v.imbalance < 0) and (x > zero) == (v.imbalance > 0)
+    rules = {v.rule for v in result.violation_list}
+    assert all(f">{r}</tspan>" in svg for r in rules)
+    assert svg.count('<a href="#v') == sum(1 for v in result.violation_list if v.severity != "info")
 
 
 # --- text -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("width", [80, 120])
 def test_text_fits_and_names_every_violation(result: AuditResult, width: int) -> None:
-    out = text.render(result, width=width, max_rows=100)
+    out = text.render(result, width=width, max_rows=100, verbose=True)
     for line in out.splitlines():
         assert len(line) <= width, line
     flat = " ".join(line.strip() for line in out.splitlines())
@@ -273,6 +355,85 @@ def test_text_fits_and_names_every_violation(result: AuditResult, width: int) ->
             assert label in flat, label
     assert "imbalance -5" in out and "suspect" in out and "FAILED" in out
     assert "ignored release/README.txt" in out and "note 11:" in out
+
+
+def test_text_default_leads_with_verdict_and_folds_infos_and_notes(result: AuditResult) -> None:
+    out = text.render(result, width=100)
+    lines = out.splitlines()
+    n_err = result.count("error")
+    assert lines[0].endswith(f"FAILED: {n_err} errors, 0 warnings, {result.count('info')} infos")
+    assert lines[-1] == lines[0].split("  ", 1)[1]  # the verdict again at the bottom
+    assert "Worst findings" in out and out.index("Worst findings") < out.index("Violations in")
+    assert "note 11:" not in out and "ignored release/README.txt" not in out
+    assert "reader notes and ignored files not shown (-v shows them)" in out
+    infos = [v for v in result.violation_list if v.severity == "info"]
+    assert f"growth_q4_year  {len(infos)} findings in 01222" in out  # counted, not listed
+    assert not any(ln.lstrip().startswith("info ") for ln in lines)
+    first_error = out.index("error   ")
+    assert first_error < out.index("Rules with findings")
+
+
+def test_text_quiet_is_the_verdict_line(result: AuditResult) -> None:
+    out = text.render(result, quiet=True)
+    assert out.splitlines() == [f"FAILED: {result.count('error')} errors, 0 warnings, {result.count('info')} infos"]
+
+
+def test_counts_are_english_and_numbers_formatted(seeds: Path) -> None:
+    imm = _immigration(seeds)
+    imm.values[3, 2] += 100  # Denmark × Hedmark and Oppland: one cell, two failing sums
+    r = migaudit.audit([imm])
+    v = next(v for v in r.violation_list if v.where.get("region") == "Total")
+    assert v.actual >= 1000 and f"{v.actual:g}" in v.message  # the engine writes 1590
+    assert text.fmt_message(v).count(text.fmt_num(v.actual)) == 1 and f"{v.actual:g}" not in text.fmt_message(v)
+    one = dataclasses.replace(r, outcomes=[dataclasses.replace(o, violations=o.violations[:1])
+                                           for o in r.outcomes if o.violations][:1])
+    for fmt in ("text", "markdown", "html"):
+        page = re.sub(r"<[^>]+>", "", render(one, fmt))
+        assert "1 error," in page and "1 errors" not in page, fmt
+
+
+def _accepted_result(seeds: Path) -> tuple[AuditResult, str]:
+    from migaudit.runner import apply_accepted
+
+    imm = _immigration(seeds)
+    imm.values[3, 2] += 100
+    r = migaudit.audit([imm])
+    reason = "SSB revised Denmark × Hedmark and Oppland <later> & kept the old total"
+    apply_accepted(r, [{"rule": "regions_sum_to_total", "table": "11", "where": {"citizenship": "Denmark"},
+                        "reason": reason}])
+    assert any(v.accepted for v in r.violation_list)
+    return r, reason
+
+
+def test_accept_reason_in_every_format(seeds: Path) -> None:
+    r, reason = _accepted_result(seeds)
+    assert reason in text.render(r, width=200) and reason in text.render(r, width=200, verbose=True)
+    assert reason.replace("<", "&lt;").replace(">", "&gt;") in markdown.render(r)
+    assert reason.replace("<", "&lt;").replace(">", "&gt;").replace("&", "&amp;", 1) in html_report.render(r) \
+        or "SSB revised Denmark × Hedmark and Oppland &lt;later&gt; &amp; kept the old total" in html_report.render(r)
+    root = ET.fromstring(junit.render(r))
+    assert any(reason in (e.text or "") for e in root.iter("system-out"))
+    d = json.loads(render(r, "json"))
+    acc = [v for v in d["violations"] if "accepted" in v]
+    assert acc and all(v["accepted"] == reason and v["severity"] == "info" and v["message"].startswith("accepted:")
+                       for v in acc)
+    assert all("accepted" not in v for v in d["violations"] if v not in acc)
+
+
+def test_json_report_is_the_contract_with_summary_first(result: AuditResult) -> None:
+    out = render(result, "json")
+    assert json.loads(out) == json.loads(result.to_json())
+    assert list(json.loads(out))[:2] == ["migaudit", "summary"]
+
+
+def test_junit_comment_summary_and_failures_first(result: AuditResult) -> None:
+    xml = junit.render(result)
+    comment = xml[xml.index("<!--"): xml.index("-->")]
+    worst = max((v for v in result.violation_list if v.severity == "error"), key=lambda v: abs(v.imbalance))
+    assert "FAILED" in comment and f"{worst.rule} in {worst.table}" in comment
+    root = ET.fromstring(xml)
+    failing = [int(s.get("failures")) > 0 for s in root.findall("testsuite")]
+    assert failing == sorted(failing, reverse=True)  # every failing suite before every passing one
 
 
 def test_text_one_line_per_violation_when_wide(result: AuditResult) -> None:
@@ -350,6 +511,15 @@ def test_cli_junit_to_file(corrupted: Path, tmp_path: Path) -> None:
 def test_cli_other_formats(corrupted: Path, fmt: str) -> None:
     p = _cli(corrupted, "--format", fmt)
     assert p.returncode == 1 and "regions_sum_to_total" in p.stdout
+
+
+def test_cli_quiet_and_verbose(corrupted: Path) -> None:
+    quiet = _cli(corrupted, "--quiet")
+    assert quiet.returncode == 1 and quiet.stdout.splitlines() == [quiet.stdout.strip()]
+    assert quiet.stdout.startswith("FAILED: 2 errors")
+    verbose = _cli(corrupted, "-v")
+    assert verbose.returncode == 1
+    assert "counts_non_negative" in verbose.stdout and "counts_non_negative" not in _cli(corrupted).stdout
 
 
 def test_cli_garbage_file_exits_2(tmp_path: Path) -> None:

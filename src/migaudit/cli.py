@@ -136,8 +136,10 @@ def example_release() -> Path:
 @click.option("--backend", default="native", type=click.Choice(["native", "pandera", "gx"]), show_default=True,
               help="Evaluate the rules with migaudit's engine, pandera or Great Expectations.")
 @click.option("--no-cross-table", is_flag=True, help="Skip the checks across tables.")
+@click.option("-v", "--verbose", is_flag=True, help="Text report: also every info finding, rule, reader note.")
+@click.option("-q", "--quiet", is_flag=True, help="Text report: the verdict line only.")
 def audit_cmd(paths: tuple[Path, ...], rules: tuple[Path, ...], fmt: str, output: Path | None,
-              fail_on: str, backend: str, no_cross_table: bool) -> None:
+              fail_on: str, backend: str, no_cross_table: bool, verbose: bool = False, quiet: bool = False) -> None:
     """Audit PATHS (files or release folders; default: the bundled example release)."""
     from .report import render
     from .runner import run_audit
@@ -153,9 +155,9 @@ def audit_cmd(paths: tuple[Path, ...], rules: tuple[Path, ...], fmt: str, output
 
         from .report.text import print_report
 
-        print_report(result, Console())
+        print_report(result, Console(), verbose=verbose, quiet=quiet)
     else:
-        text = render(result, fmt)
+        text = render(result, fmt, **({"verbose": verbose, "quiet": quiet} if fmt == "text" else {}))
         if output is None:
             click.echo(text, nl=False)
         else:

@@ -47,6 +47,8 @@ class Violation:
     suspects: list[dict[str, Any]] = field(default_factory=list)
     #: the cells that entered the check, as (table, index, coefficient): for localization
     cells: list[tuple[str, tuple[int, ...], float]] = field(default_factory=list, repr=False)
+    #: the reason from a release's `accept:` list when this finding is a known, explained one
+    accepted: str | None = None
 
 
 @dataclass

@@ -128,4 +128,6 @@ def _violation_dict(v: Violation) -> dict[str, Any]:
     if v.other is not None:
         out["other"] = v.other
     out["suspects"] = v.suspects
+    if v.accepted:
+        out["accepted"] = v.accepted
     return out

@@ -84,6 +84,7 @@ def apply_accepted(result: AuditResult, accepted: list[dict]) -> None:
             if (v.rule == a["rule"] and v.table == str(a["table"])
                     and all(v.where.get(k) == str(val) for k, val in (a.get("where") or {}).items())):
                 v.message = f"accepted: {a['reason']} ({v.message})"
+                v.accepted = str(a["reason"]).strip()
                 v.severity = "info"
 
 

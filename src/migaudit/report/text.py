@@ -1,4 +1,4 @@
-"""The terminal report: verdict, rules with findings, violations one per line, passed cross-table checks.
+"""The terminal report: verdict first, then errors one per line, rules with findings, infos counted.
 
 Written line by line (not as a rich grid) so a violation stays readable at 80 columns in a
 CI log: the cell it names is the point of the report and must never be folded into a
@@ -9,6 +9,7 @@ are shared by the Markdown, HTML and JUnit reports so every format says the same
 from __future__ import annotations
 
 import io
+import re
 import textwrap
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from .. import __version__
 from ..engine import Outcome, Violation
 from ..result import SEVERITY_RANK, AuditResult
 
@@ -71,19 +73,94 @@ def rule_status(outcome: Outcome) -> str:
     return "passed"
 
 
-def grouped_violations(result: AuditResult) -> Iterator[tuple[str, list[Violation]]]:
-    """(group, violations) per table in release order, then per cross-table pair; errors first.
+def is_serious(v: Violation) -> bool:
+    """Errors and warnings: the findings that fail a release (infos are conventions to know)."""
+    return v.severity in ("error", "warning")
 
-    Most severe first so that a capped listing never hides an error behind many infos.
+
+def grouped_violations(result: AuditResult) -> Iterator[tuple[str, list[Violation]]]:
+    """(group, violations) per table, then per cross-table pair; groups with errors first.
+
+    Groups are ordered by their worst finding (release order among equals), violations by
+    severity, so that a capped listing never hides an error behind many infos.
     """
     groups: dict[str, list[Violation]] = {t.id: [] for t in result.tables}
     cross: dict[str, list[Violation]] = {}
     for o in result.outcomes:
         target = cross.setdefault(o.table, []) if is_cross_table(o) else groups.setdefault(o.table, [])
         target.extend(o.violations)
-    for name, vs in [*groups.items(), *cross.items()]:
-        if vs:
-            yield name, sorted(vs, key=lambda v: -SEVERITY_RANK.get(v.severity, 0))
+    found = [(name, vs) for name, vs in [*groups.items(), *cross.items()] if vs]
+    found.sort(key=lambda g: -max(SEVERITY_RANK.get(v.severity, 0) for v in g[1]))
+    for name, vs in found:
+        yield name, sorted(vs, key=lambda v: -SEVERITY_RANK.get(v.severity, 0))
+
+
+def worst_findings(result: AuditResult, k: int = 3) -> list[Violation]:
+    """The `k` errors and warnings a reader should see first: most severe, then largest imbalance."""
+    serious = [v for v in result.violation_list if is_serious(v)]
+    serious.sort(key=lambda v: (-SEVERITY_RANK[v.severity], -abs(v.imbalance) if v.imbalance == v.imbalance else 0))
+    return serious[:k]
+
+
+def plural(n: int, word: str) -> str:
+    """`1 error`, `2 errors`, `12 961 checks`: counts read as English."""
+    return f"{fmt_num(n)} {word}{'' if n == 1 else 's'}"
+
+
+def counts_text(result: AuditResult) -> str:
+    """`1 error, 0 warnings, 497 infos (1 accepted)`: the counts every verdict line carries."""
+    text = ", ".join(plural(result.count(s), s) for s in ("error", "warning", "info"))
+    accepted = sum(1 for v in result.violation_list if v.accepted)
+    return text + (f" ({fmt_num(accepted)} accepted)" if accepted else "")
+
+
+def verdict_line(result: AuditResult) -> str:
+    """`FAILED: 1 error, 0 warnings, 497 infos`: the one line `--quiet` prints."""
+    return f"{'OK' if result.ok else 'FAILED'}: {counts_text(result)}"
+
+
+def size_text(result: AuditResult) -> str:
+    """`17 tables, 41 815 cells, 27 rules, 45 155 checks`: what was audited."""
+    s = result.to_dict()["summary"]
+    return ", ".join(plural(s[k], w) for k, w in (("tables", "table"), ("cells", "cell"), ("rules", "rule"),
+                                                    ("checked", "check")))
+
+
+_NUMBER = re.compile(r"(?<![\w.])[+-]?\d+(?:\.\d+)?(?:e[+-]\d+)?(?![\w.])")
+
+
+def fmt_message(v: Violation) -> str:
+    """The engine's message with its own numbers (actual, expected, imbalance) printed as in the report.
+
+    The engine writes `published 37474, components give 35934`; a reader sees `37 474` in
+    the numbers beside it, so the message must say the same. Only numbers equal to one of
+    the finding's values are touched: years and codes in the text stay as they are.
+    """
+    values = {x for x in (v.actual, v.expected, v.imbalance) if x is not None and x == x}
+
+    def repl(m: re.Match[str]) -> str:
+        token = m.group(0)
+        try:
+            x = float(token)
+        except ValueError:
+            return token
+        if x not in values or (abs(x) < 1000 and "e" not in token):
+            return token
+        return fmt_imbalance(x) if token[0] in "+-" else fmt_num(x)
+
+    return _NUMBER.sub(repl, v.message or "")
+
+
+def finding_text(v: Violation) -> str:
+    """What a finding says besides its numbers: the accept reason, else the engine's message."""
+    if v.accepted:
+        return f"accepted: {v.accepted}"
+    return fmt_message(v)
+
+
+def agree_text(n: int) -> str:
+    """`1 figure agrees`, `12 figures agree`."""
+    return f"{plural(n, 'figure')} {'agrees' if n == 1 else 'agree'}"
 
 
 def passed_cross_table(result: AuditResult) -> list[Outcome]:
@@ -111,35 +188,65 @@ def suspect_text(s: dict[str, Any], table: str | None = None) -> str:
 
 
 # --- the report --------------------------------------------------------------------------------
-def render(result: AuditResult, width: int = 100, color: bool = False, max_rows: int = 40) -> str:
-    """The report as plain text (ANSI colours when `color`), wrapped to `width` columns."""
+def render(result: AuditResult, width: int = 100, color: bool = False, max_rows: int = 40,
+           verbose: bool = False, quiet: bool = False, **_: object) -> str:
+    """The report as plain text (ANSI colours when `color`), wrapped to `width` columns.
+
+    `quiet` prints the verdict line only (for scripts); `verbose` adds what a maintainer
+    needs and a reader does not: every info finding, every rule, reader notes, ignored files.
+    """
     buf = io.StringIO()
     console = Console(file=buf, width=width, force_terminal=color, color_system="standard" if color else None,
                       highlight=False)
-    print_report(result, console, max_rows)
+    print_report(result, console, max_rows, verbose=verbose, quiet=quiet)
     return buf.getvalue()
 
 
-def print_report(result: AuditResult, console: Console, max_rows: int = 40) -> None:
-    """Print the report on `console`, wrapped to its width (80 when it is not a terminal)."""
+def print_report(result: AuditResult, console: Console, max_rows: int = 40, verbose: bool = False,
+                 quiet: bool = False) -> None:
+    """Print the report on `console`, wrapped to its width (80 when it is not a terminal).
+
+    Order: verdict and counts, the worst findings, errors and warnings per table, the rules
+    with findings, info findings (counted per rule unless `verbose`), accepted findings
+    with their reasons, cross-table checks that passed, and the verdict again (CI logs are
+    read from the bottom).
+    """
     width = max(40, console.width)
     out = _Printer(console, width)
-    d = result.to_dict()
-    s = d["summary"]
-    out.line(Text.assemble(("migaudit " + d["migaudit"], "bold"),
-                           f": {s['tables']} tables, {_n(s['cells'])} cells, {s['rules']} rules, "
-                           f"{_n(s['checked'])} checks"))
-    _print_inputs(result, out)
-    _print_rules(result, out)
-    _print_violations(result, out, max_rows)
+    verdict = _verdict(result)
+    if quiet:
+        out.line(verdict)
+        return
+    out.line(Text.assemble(("migaudit " + __version__, "bold"), "  ", verdict))
+    out.line(Text(f"  {size_text(result)}", "dim"))
+    worst = worst_findings(result)
+    if worst:
+        out.blank()
+        out.line(Text("Worst findings", "bold"))
+        for v in worst:
+            out.wrapped(f"{v.severity} {v.rule} in {v.table}: {_glue(fmt_where(v.where))}  "
+                        f"imbalance {fmt_imbalance(v.imbalance)}", indent="  ", hang="    ",
+                        style=STYLE.get(v.severity, ""))
+    _print_violations(result, out, max_rows, verbose)
+    _print_rules(result, out, verbose)
+    if not verbose:
+        _print_info_summary(result, out)
+    _print_accepted(result, out, verbose)
     _print_cross_passed(result, out)
-    verdict = Text("OK", "bold green") if result.ok else Text("FAILED", "bold red")
+    if verbose:
+        _print_inputs(result, out)
+    else:
+        hidden = sum(len(t.notes) for t in result.tables) + len(result.ignored)
+        if hidden:
+            out.blank()
+            out.line(Text(f"{plural(hidden, 'reader note')} and ignored files not shown (-v shows them)", "dim"))
     out.blank()
-    out.line(Text.assemble(verdict, f": {s['errors']} errors, {s['warnings']} warnings, {s['infos']} infos"))
+    out.line(verdict)
 
 
-def _n(x: int) -> str:
-    return f"{x:,}".replace(",", " ")
+def _verdict(result: AuditResult) -> Text:
+    word = Text("OK", "bold green") if result.ok else Text("FAILED", "bold red")
+    return Text.assemble(word, ": " + counts_text(result))
 
 
 class _Printer:
@@ -176,6 +283,10 @@ def wrap(text: str, width: int, indent: str = "", hang: str = "") -> list[str]:
 
 
 def _print_inputs(result: AuditResult, out: _Printer) -> None:
+    if not result.ignored and not any(t.notes for t in result.tables):
+        return
+    out.blank()
+    out.line(Text("Reader notes and ignored files", "bold"))
     for f, why in result.ignored:
         out.wrapped(f"ignored {f}: {why}", indent="  ", style="dim")
     for t in result.tables:
@@ -183,54 +294,64 @@ def _print_inputs(result: AuditResult, out: _Printer) -> None:
             out.wrapped(f"note {t.id}: {note}", indent="  ", style="dim")
 
 
-def _print_rules(result: AuditResult, out: _Printer, limit: int = 25) -> None:
+def _print_rules(result: AuditResult, out: _Printer, verbose: bool) -> None:
+    """Rules that failed, skipped or found infos; passing ones only counted unless `verbose`."""
     outcomes = result.outcomes
     if not outcomes:
+        out.blank()
         out.line("  no rule applied to these tables")
         return
-    shown = outcomes if len(outcomes) <= limit else [o for o in outcomes if rule_status(o) != "passed"]
+    order = {"failed": 0, "skipped": 1, "info": 2, "passed": 3}
+    shown = outcomes if verbose else [o for o in outcomes if rule_status(o) != "passed"]
+    shown = sorted(shown, key=lambda o: order[rule_status(o)])
     hidden = len(outcomes) - len(shown)
     out.blank()
-    out.line(Text("Rules", "bold"))
-    rule_w = min(30, max([len("rule")] + [len(o.rule.id) for o in shown]))
-    nums = ("checked", "passed", "failed", "skipped")
-    num_w = [max(len(h), *(len(_n(getattr(o, h))) for o in shown)) for h in nums] if shown else [len(h) for h in nums]
-    fixed = 2 + rule_w + 2 + 8 + 2 + sum(w + 2 for w in num_w)
-    table_w = max(8, out.width - fixed)
+    out.line(Text("Rules" if verbose else "Rules with findings", "bold"))
     if shown:
-        head = f"  {'rule':<{rule_w}}  {'severity':<8}  " + "  ".join(
+        rule_w = min(30, max([len("rule")] + [len(o.rule.id) for o in shown]))
+        nums = ("checked", "passed", "failed", "skipped")
+        num_w = [max(len(h), *(len(fmt_num(getattr(o, h))) for o in shown)) for h in nums]
+        fixed = 2 + rule_w + 2 + 7 + 2 + sum(w + 2 for w in num_w)
+        table_w = max(8, out.width - fixed)
+        head = f"  {'rule':<{rule_w}}  {'status':<7}  " + "  ".join(
             f"{h:>{w}}" for h, w in zip(nums, num_w, strict=True)) + "  table"
         out.line(Text(head, "bold"))
     for o in shown:
         status = rule_status(o)
+        sev = worst_severity(o.violations) or o.rule.severity
         rid = o.rule.id if len(o.rule.id) <= rule_w else o.rule.id[: rule_w - 1] + "…"
         line = Text(f"  {rid:<{rule_w}}  ")
-        sev = worst_severity(o.violations) or o.rule.severity
-        line.append(f"{sev:<8}", STYLE.get(sev, "") if status in ("failed", "info") else "")
+        # a passing rule is not styled by its severity: "error" on a rule that held misleads
+        style = STYLE.get(sev, "") if status == "failed" else STYLE["info"] if status == "info" else "dim"
+        line.append(f"{status:<7}", style)
         for h, w in zip(nums, num_w, strict=True):
-            val = f"  {_n(getattr(o, h)):>{w}}"
-            style = STYLE.get(sev, "") if h == "failed" and o.failed else "dim" if h == "skipped" and o.skipped else ""
-            line.append(val, style)
+            val = f"  {fmt_num(getattr(o, h)):>{w}}"
+            line.append(val, style if h == "failed" and o.failed and status != "passed" else
+                        "dim" if h == "skipped" and o.skipped else "")
         table = o.table if len(o.table) <= table_w else o.table[: table_w - 1] + "…"
         line.append(f"  {table}")
         out.line(line)
     if hidden:
-        out.line(Text(f"  … and {hidden} more rule checks, all passed", "dim"))
+        out.line(Text(f"  … and {plural(hidden, 'more rule check')}, all passed (-v lists them)", "dim"))
 
 
-def _print_violations(result: AuditResult, out: _Printer, max_rows: int) -> None:
+def _print_violations(result: AuditResult, out: _Printer, max_rows: int, verbose: bool) -> None:
+    """Errors and warnings per table; infos too when `verbose` (else they are counted per rule)."""
     for group, vs in grouped_violations(result):
+        shown = vs if verbose else [v for v in vs if is_serious(v)]
+        if not shown:
+            continue
         out.blank()
         counts = {s: sum(1 for v in vs if v.severity == s) for s in ("error", "warning", "info")}
-        what = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
+        what = ", ".join(plural(n, s) for s, n in counts.items() if n)
         out.line(Text.assemble(("Violations in ", "bold"), (group, "bold"), f" ({what})"))
-        for v in vs[:max_rows]:
+        for v in shown[:max_rows]:
             _print_violation(v, out)
-        if len(vs) > max_rows:
-            out.line(Text(f"  … and {len(vs) - max_rows} more", "dim"))
+        if len(shown) > max_rows:
+            out.line(Text(f"  … and {fmt_num(len(shown) - max_rows)} more", "dim"))
 
 
-def _print_violation(v: Violation, out: _Printer) -> None:
+def _print_violation(v: Violation, out: _Printer, message: bool = False) -> None:
     sev = f"{v.severity:<7}"
     where = fmt_where(v.where)
     if v.other:
@@ -248,11 +369,46 @@ def _print_violation(v: Violation, out: _Printer) -> None:
         for ln in lines[1:]:
             out.line("          " + ln)
         out.wrapped(numbers, indent="          ", hang="  ")
+    if v.accepted:
+        out.wrapped(f"accepted: {v.accepted}", indent="          ", hang="  ", style=STYLE["info"])
+    elif message and v.message:
+        out.wrapped(fmt_message(v), indent="          ", hang="  ", style="dim")
     for s in v.suspects[:3]:
         text = "suspect " + _glue(suspect_text(s, v.table))
         out.wrapped(text, indent="          ", hang="  ", style="magenta")
     if len(v.suspects) > 3:
         out.line(Text(f"          … and {len(v.suspects) - 3} more suspects", "dim"))
+
+
+def _print_info_summary(result: AuditResult, out: _Printer) -> None:
+    """Info findings counted per rule and table, with the range of their imbalances."""
+    per: dict[tuple[str, str], list[Violation]] = {}
+    for v in result.violation_list:
+        if v.severity == "info" and not v.accepted:
+            key = (v.rule, v.table if not v.other else f"{v.table} = {v.other.get('table', '?')}")
+            per.setdefault(key, []).append(v)
+    if not per:
+        return
+    n = sum(len(vs) for vs in per.values())
+    out.blank()
+    out.line(Text.assemble(("Info findings", "bold"), f" ({fmt_num(n)}; not errors, -v lists them)"))
+    for (rule, table), vs in per.items():
+        imb = [v.imbalance for v in vs if v.imbalance == v.imbalance]
+        span = f"imbalance {fmt_imbalance(min(imb))} … {fmt_imbalance(max(imb))}" if len(imb) > 1 else \
+            f"imbalance {fmt_imbalance(imb[0])}" if imb else ""
+        out.wrapped(f"{rule}  {plural(len(vs), 'finding')} in {table}  {span}", indent="  ", hang="    ",
+                    style=STYLE["info"])
+
+
+def _print_accepted(result: AuditResult, out: _Printer, verbose: bool) -> None:
+    """Accepted findings are always shown with their reason (in verbose mode they are listed above)."""
+    accepted = [v for v in result.violation_list if v.accepted]
+    if not accepted or verbose:
+        return
+    out.blank()
+    out.line(Text.assemble(("Accepted findings", "bold"), f" ({fmt_num(len(accepted))}; reported as info)"))
+    for v in accepted:
+        _print_violation(v, out)
 
 
 def _print_cross_passed(result: AuditResult, out: _Printer) -> None:
@@ -262,5 +418,5 @@ def _print_cross_passed(result: AuditResult, out: _Printer) -> None:
     out.blank()
     out.line(Text("Cross-table checks passed", "bold"))
     for o in passed:
-        out.wrapped(f"✓ {o.rule.id}  {o.table}  ({_n(o.checked)} figures agree)", indent="  ", hang="    ",
+        out.wrapped(f"✓ {o.rule.id}  {o.table}  ({agree_text(o.checked)})", indent="  ", hang="    ",
                     style="green")
