@@ -81,7 +81,11 @@ def test_junit_counts_match_summary(result: AuditResult) -> None:
     assert root.tag == "testsuites"
     summary = result.summary()
     cases = root.findall("./testsuite/testcase")
-    assert len(cases) == len(summary) == int(root.get("tests"))
+    not_applied = root.findall("./testsuite[@name='not-applied']/testcase")
+    assert [c.get("name") for c in not_applied] == [n.rule for n in result.not_applied]
+    assert all(c.find("skipped") is not None for c in not_applied)
+    assert len(cases) - len(not_applied) == len(summary)
+    assert len(cases) == int(root.get("tests"))
     failures = root.findall("./testsuite/testcase/failure")
     assert len(failures) == sum(_serious(o) for o in result.outcomes) == int(root.get("failures"))
     for suite in root.findall("testsuite"):

@@ -126,6 +126,17 @@ def render(result: AuditResult, max_rows: int = 200, **_: object) -> str:
         for k in totals:
             totals[k] += counts[k]
         built.append((counts["failures"] == 0, len(built), suite))
+    if result.not_applied:
+        suite = ET.Element("testsuite", {"name": "not-applied", "tests": str(len(result.not_applied)),
+                                         "failures": "0", "skipped": str(len(result.not_applied)),
+                                         "errors": "0", "time": "0"})
+        for n in result.not_applied:
+            case = ET.SubElement(suite, "testcase", {"classname": "migaudit.not-applied", "name": n.rule,
+                                                    "time": "0"})
+            ET.SubElement(case, "skipped", {"message": f"not applied: {n.why}"})
+        totals["tests"] += len(result.not_applied)
+        totals["skipped"] += len(result.not_applied)
+        built.append((True, len(built), suite))
     for _, _, suite in sorted(built, key=lambda b: b[:2]):
         root.append(suite)
     root.attrib.update({k: str(v) for k, v in totals.items()})

@@ -109,6 +109,11 @@ def render(result: AuditResult, max_rows: int = 20, title: str = "migaudit", **_
             lines.append("")
         lines += ["</details>", ""]
 
+    if result.not_applied:
+        lines += [f"#### Rules not applied ({fmt_num(len(result.not_applied))}: no table fits them)", ""]
+        lines += [f"- `{n.rule}`: {cell(n.why)}" for n in result.not_applied]
+        lines.append("")
+
     passed = passed_cross_table(result)
     if passed:
         lines += ["#### Cross-table checks passed", ""]

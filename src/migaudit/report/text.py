@@ -232,6 +232,7 @@ def print_report(result: AuditResult, console: Console, max_rows: int = 40, verb
     if not verbose:
         _print_info_summary(result, out)
     _print_accepted(result, out, verbose)
+    _print_not_applied(result, out)
     _print_cross_passed(result, out)
     if verbose:
         _print_inputs(result, out)
@@ -409,6 +410,16 @@ def _print_accepted(result: AuditResult, out: _Printer, verbose: bool) -> None:
     out.line(Text.assemble(("Accepted findings", "bold"), f" ({fmt_num(len(accepted))}; reported as info)"))
     for v in accepted:
         _print_violation(v, out)
+
+
+def _print_not_applied(result: AuditResult, out: _Printer) -> None:
+    """Rules that checked nothing, with the nearest miss: a rule never passes silently."""
+    if not result.not_applied:
+        return
+    out.blank()
+    out.line(Text.assemble(("Rules not applied", "bold"), f" ({fmt_num(len(result.not_applied))}: no table fits them)"))
+    for n in result.not_applied:
+        out.wrapped(f"– {n.rule}: {n.why}", indent="  ", hang="    ", style="yellow")
 
 
 def _print_cross_passed(result: AuditResult, out: _Printer) -> None:
