@@ -307,6 +307,29 @@ def test_html_cross_table_finding_links_both_cells() -> None:
         assert cell and "fail-error" in cell.group(0) and f">{value}</a>" in cell.group(0)
 
 
+def _inside_details(page: str, pos: int) -> bool:
+    """True when position `pos` of `page` lies inside an open `<details` … `</details>` pair."""
+    return page.count("<details", 0, pos) > page.count("</details>", 0, pos)
+
+
+def test_html_infos_and_notes_folded_errors_not(result: AuditResult) -> None:
+    page = html_report.render(result)
+    rows = [(m.start(), m.group(1)) for m in re.finditer(r'<tr id="v\d+"><td><span class="sev (\w+)">', page)]
+    assert {sev for _, sev in rows} == {"error", "info"}
+    for pos, sev in rows:
+        assert _inside_details(page, pos) == (sev == "info"), sev
+    assert _inside_details(page, page.index("line 3: a note with"))
+    assert not _inside_details(page, page.index('<table class="grid" data-table="11"'))
+
+
+def test_markdown_infos_folded_after_errors(result: AuditResult) -> None:
+    md = markdown.render(result)
+    infos = [m.start() for m in re.finditer(r"^\| info \|", md, re.M)]
+    errors = [m.start() for m in re.finditer(r"^\| error \|", md, re.M)]
+    assert infos and errors and max(errors) < min(infos)
+    assert all(_inside_details(md, i) for i in infos) and not any(_inside_details(md, e) for e in errors)
+
+
 def test_html_grid_axes() -> None:
     dims = [Dimension("region", ("a", "b", "c"), role="region"), Dimension("time", ("2020", "2021"), role="time"),
             Dimension("contents", ("x", "y"), role="measure"), Dimension("sex", ("0",), role="sex")]

@@ -29,7 +29,9 @@ MUNICIPALITIES = "01222_municipalities_2014K3-2016K3.jsonstat1.json"
 VIEWPORT = (1280, 900)
 
 
-def _chromium() -> str:
+@pytest.fixture(scope="module")
+def browser() -> str:
+    """The Chromium executable; the browser tests skip (before any audit runs) without one."""
     for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
         if path := shutil.which(name):
             return path
@@ -105,8 +107,7 @@ def _png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", head[16:24])
 
 
-def test_failing_cell_in_first_screen_of_violations(one_error, tmp_path: Path) -> None:  # noqa: ANN001
-    browser = _chromium()
+def test_failing_cell_in_first_screen_of_violations(browser: str, one_error, tmp_path: Path) -> None:  # noqa: ANN001
     result, idx, tid = one_error
     ti = [t.id for t in result.tables].index(tid)
     anchor = html_report.cell_id(ti, idx)
@@ -147,8 +148,7 @@ def test_failing_cell_in_first_screen_of_violations(one_error, tmp_path: Path) -
     assert got["page_height"] < 12 * height
 
 
-def test_clean_release_page_has_no_console_errors(tmp_path: Path) -> None:
-    browser = _chromium()
+def test_clean_release_page_has_no_console_errors(browser: str, tmp_path: Path) -> None:
     result = run_audit([example_release()], [])
     report = tmp_path / "clean.html"
     report.write_text(html_report.render(result), encoding="utf-8")
