@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from migaudit.errors import ReadError
+
 # Speed is measured by benchmarks, never by tests: no per-example deadline (a loaded 2-core CI
 # machine would fail a property on time, not on the property).
 settings.register_profile("migaudit", deadline=None)
 settings.load_profile("migaudit")
-
-from migaudit.errors import ReadError
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
