@@ -28,6 +28,9 @@ class AuditResult:
     families: dict[str, str] = field(default_factory=dict)
     #: files in a release folder that hold no table, with the reason
     ignored: list[tuple[str, str]] = field(default_factory=list)
+    #: messages about the audit itself, not findings: an `accept` entry that matches nothing,
+    #: a user rule that applied to no table
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def violation_list(self) -> list[Violation]:
@@ -91,6 +94,7 @@ class AuditResult:
                 for o in self.outcomes
             ],
             "violations": [_violation_dict(v) for v in self.violation_list],
+            "warnings": list(self.warnings),
             "summary": {
                 "tables": len(self.tables),
                 "cells": sum(t.size for t in self.tables),

@@ -211,15 +211,24 @@ def _measure_names() -> tuple[set[str], Any]:
 
 
 def _check_measure(name: str, place: Place) -> None:
-    """RuleError for a measure migaudit does not know: such a rule would never apply."""
+    """RuleError for a near-miss of a known measure (`net_migraton`): such a rule would never apply.
+
+    A name far from every known measure is a table's own measure code (`suggest` writes those
+    for tables it has no names for); a rule that then applies to no table at all is a warning
+    in the audit result (`runner.run_audit`).
+    """
     if name == "@total":
         return
     known, canonical = _measure_names()
     base = name.split("{", 1)[0].strip()
     if base in known or canonical(base) is not None or canonical(name) is not None:
         return
-    raise place.error(f"unknown measure {name!r}{closest(base, known)}",
-                      "a canonical measure of src/migaudit/data/measures.yaml or one of its aliases")
+    import difflib
+
+    near = difflib.get_close_matches(base, known, n=1, cutoff=0.75)
+    if near:
+        raise place.error(f"unknown measure {name!r} (did you mean {near[0]!r}?)",
+                          "a canonical measure of src/migaudit/data/measures.yaml or one of its aliases")
 
 
 def _check_dimension(value: Any, place: Place, what: str) -> str:
