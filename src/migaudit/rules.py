@@ -313,7 +313,7 @@ def parse_rule(d: Any, family: str, source: str, path: str, lines: dict[str, int
     kind = d["kind"]
     if kind not in KINDS:
         raise (place / "kind").error(f"unknown rule kind {kind!r}{closest(kind, KINDS)}", " | ".join(KINDS))
-    place.keys(d, _ALLOWED[kind], f"a {kind} rule")
+    place.keys(d, _ALLOWED[kind], f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} rule")
     severity = d.get("severity", "error")
     if severity not in SEVERITIES:
         raise (place / "severity").error(f"unknown severity {severity!r}{closest(severity, SEVERITIES)}",
@@ -434,7 +434,7 @@ def load_rule_file(path: str | Path) -> RuleSet:
     place = Place(str(p), lines)
     if not isinstance(doc, dict) or "rules" not in doc:
         raise RuleError("a rule file is a mapping with 'family' and 'rules'", source=str(p), where="line 1",
-                        expected="family: NAME\nrules: [...]")
+                        expected="family: NAME and rules: [...]")
     place.keys(doc, _FILE_KEYS, "a rule file")
     family = (place / "family").string(doc["family"], "family") if doc.get("family") is not None else p.stem
     description = doc.get("description") or ""

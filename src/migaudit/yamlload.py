@@ -104,8 +104,9 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[str, int]]:
     if depth > MAX_DEPTH:
         raise RuleError(f"malformed YAML: brackets nested deeper than {MAX_DEPTH} levels", source=source,
                         where=f"line {line}")
-    loader = _SafeLoader(text)
+    loader = None
     try:
+        loader = _SafeLoader(text)
         node = loader.get_single_node()
         doc = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as e:
@@ -116,7 +117,8 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[str, int]]:
     except RecursionError:
         raise RuleError("malformed YAML: nested too deeply", source=source) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return doc, lines_of(node)
 
 

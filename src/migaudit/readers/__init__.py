@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -95,8 +96,8 @@ def _diagnose(data: bytes, source: str) -> None:
     """
     text = data[:HEAD_BYTES].decode("utf-8", errors="replace").lstrip("\ufeff")
     lines = [ln for ln in text.splitlines() if ln.strip()]
-    if not lines or text.lstrip().startswith(("{", "[", "<")) or b"\x00" in data[:HEAD_BYTES]:
-        return
+    if not lines or b"\x00" in data[:HEAD_BYTES] or re.match(r"\s*(?:\{|<|\[\s*[\[{\"\d-])", text):
+        return  # JSON, XML or binary: not a cut-short text table
     if any("\t" in ln for ln in lines):
         name = "printed"
     elif len(lines) <= 2 and (lines[0].count(",") or lines[0].count(";")):

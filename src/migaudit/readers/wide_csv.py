@@ -62,7 +62,7 @@ def sniff(head: bytes, source: str) -> int:
     if "value" in low and "symbol" in low:
         return 0
     if not all(cols) or len(set(low)) != len(low):
-        return 0
+        return 5  # a damaged header: the reader names the empty or repeated column
     if not all(re.fullmatch(r"[^\W\d][\w .()/%-]*", c) for c in cols):
         return 10
     return 40
