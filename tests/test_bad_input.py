@@ -513,6 +513,45 @@ def _loads_or_rule_error(load: Callable[[], object]) -> None:
             assert "\n" not in str(e) and "fuzz.yaml" in str(e) or ".yaml" in str(e)
 
 
+# --- hypothesis: one cell of a wide CSV replaced by anything -----------------------------------
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzz_one_wide_csv_cell(data: st.DataObject) -> None:
+    """Any text in one numeric cell: a ReadError naming its line, or the same table with that
+    one cell read as the text says; never a column moved out of the table or a key invented."""
+    name = data.draw(st.sampled_from(WIDE))
+    path = SHARED / "ssb" / name
+    if not path.is_file():
+        pytest.skip("../shared/ssb is not beside the project")
+    text = path.read_text(encoding="utf-8")
+    n, j, old = data.draw(st.sampled_from(_numeric_spots(text, ",", 1, 30)))
+    new = data.draw(st.text(alphabet="0123456789 -+.,:eEinfaO*r\u2212\u00a0", max_size=8)
+                    | st.sampled_from(JUNK + ["..", ".", "-", ":", "", "12*", "r5", "1 234"]))
+    if "," in new:
+        new = f'"{new}"'
+    lines = text.split("\n")
+    row = lines[n].split(",")
+    row[j] = new
+    lines[n] = ",".join(row)
+    before = read_bytes(text.encode(), str(path))[0]
+    kind, res = outcome("\n".join(lines).encode(), str(path))
+    if kind == "error":
+        assert isinstance(res, ReadError) and res.where and res.where.startswith(f"line {n + 1}"), str(res)
+        return
+    assert isinstance(res, dict)
+    original = cells([before])
+    assert set(res) == set(original), "the table's shape changed"
+    changed = [k for k in res if res[k] != original[k]]
+    assert len(changed) <= 1, changed
+    if changed:
+        from migaudit.readers import parse_exact_cell
+
+        bare = new.strip('"').strip()
+        value, code = parse_exact_cell(bare) if bare else (None, 3)  # empty: '..' (not published)
+        got = res[changed[0]]
+        assert got[1] == code and (got[0] == value or (got[0] is None and value != value)), (new, got)
+
+
 # --- the CLI: a handful of cases, exit 2 and one line ---------------------------------------
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "migaudit.cli", *args], capture_output=True, text=True,
