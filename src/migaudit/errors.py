@@ -29,7 +29,7 @@ class MigauditError(Exception):
         text = f"{place}: {self.message}" if place else self.message
         if self.expected:
             text += f" (expected {self.expected})"
-        return text
+        return " ".join(text.splitlines())  # always one line: the CLI prints exactly one
 
 
 class ReadError(MigauditError):

@@ -30,6 +30,9 @@ class AuditResult:
     ignored: list[tuple[str, str]] = field(default_factory=list)
     #: rules that applied to no table, each with why (`applicability.NotApplied`)
     not_applied: list[Any] = field(default_factory=list)
+    #: messages about the audit itself, not findings: an `accept` entry that matches nothing,
+    #: a user rule that applied to no table
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def violation_list(self) -> list[Violation]:
@@ -94,6 +97,7 @@ class AuditResult:
             ],
             "violations": [_violation_dict(v) for v in self.violation_list],
             "not_applied": [n.to_dict() for n in self.not_applied],
+            "warnings": list(self.warnings),
             "summary": {
                 "tables": len(self.tables),
                 "cells": sum(t.size for t in self.tables),

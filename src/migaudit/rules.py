@@ -23,9 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import RuleError
+from .yamlload import Place, closest, read_yaml
 
 SEVERITIES = ("error", "warning", "info")
 KINDS = ("identity", "hierarchy", "conservation", "sign", "period_sum")
@@ -180,33 +179,10 @@ def parse_expression(text: str, where: str, source: str) -> tuple[tuple[Term, ..
     return parse_side(left, where, source), parse_side(right, where, source)
 
 
-# --- YAML -------------------------------------------------------------------------------
-def _lines(node: yaml.Node, path: str = "") -> dict[str, int]:
-    """YAML path → line number, so rule errors can point into the file."""
-    out = {path: node.start_mark.line + 1}
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            out.update(_lines(v, f"{path}.{k.value}" if path else str(k.value)))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            out.update(_lines(v, f"{path}[{i}]"))
-    return out
-
-
+# --- YAML ----------------------------------------------------------------------------
 def load_yaml(path: Path) -> tuple[Any, dict[str, int]]:
-    """Parsed YAML and a map of paths to lines; RuleError on malformed YAML."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise RuleError(f"cannot read rule file: {e}", source=str(path)) from None
-    try:
-        node = yaml.compose(text)
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else None
-        raise RuleError(f"malformed YAML: {getattr(e, 'problem', e)}", source=str(path), where=where) from None
-    return doc, (_lines(node) if node is not None else {})
+    """Parsed YAML and a map of paths to lines; RuleError on malformed YAML, aliases or deep nesting."""
+    return read_yaml(path, "rule file")
 
 
 _COMMON = {"id", "kind", "description", "severity", "tolerance", "when", "only", "exclude", "along"}
@@ -217,113 +193,259 @@ _ALLOWED = {
     "sign": _COMMON | {"integer", "measures"},
     "period_sum": _COMMON,
 }
+_FILE_KEYS = ("family", "description", "names_tables", "rules")
+_GROUP_KEYS = ("parent", "children", "complete")
+
+#: dimension names and roles rules may name; others are a table's own dimensions, unless they
+#: are a near-miss of one of these (`regoin`), which is a typo that would never apply
+KNOWN_DIMENSIONS = frozenset({
+    "measure", "time", "region", "citizenship", "sex", "age", "contents", "year", "quarter", "month",
+    "period", "row", "column", "label", "county", "municipality", "country", "nationality",
+})
+#: words a `when` condition on time may test (see `Period.tags`)
+TIME_TAGS = frozenset({"year", "quarter", "month", *(f"Q{i}" for i in range(1, 5)),
+                       *(f"M{i:02d}" for i in range(1, 13))})
 
 
-def _str_tuple(value: Any, where: str, source: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
-        return tuple(str(v) for v in value)
-    raise RuleError(f"expected a name or a list of names, got {value!r}", source=source, where=where)
+def _measure_names() -> tuple[set[str], Any]:
+    from .measures import canonical_measure, measures
+
+    return set(measures()), canonical_measure
 
 
-def _cond(value: Any, where: str, source: str) -> dict[str, tuple[str, ...]]:
+def _check_measure(name: str, place: Place) -> None:
+    """RuleError for a near-miss of a known measure (`net_migraton`): such a rule would never apply.
+
+    A name far from every known measure is a table's own measure code (`suggest` writes those
+    for tables it has no names for); a rule that then applies to no table at all is a warning
+    in the audit result (`runner.run_audit`).
+    """
+    if name == "@total":
+        return
+    known, canonical = _measure_names()
+    base = name.split("{", 1)[0].strip()
+    if base in known or canonical(base) is not None or canonical(name) is not None:
+        return
+    import difflib
+
+    near = difflib.get_close_matches(base, known, n=1, cutoff=0.75)
+    if near:
+        raise place.error(f"unknown measure {name!r} (did you mean {near[0]!r}?)",
+                          "a canonical measure of src/migaudit/data/measures.yaml or one of its aliases")
+
+
+def _check_dimension(value: Any, place: Place, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise place.error(f"{what} must be a dimension name or role, got {value!r}",
+                          "e.g. " + ", ".join(sorted(KNOWN_DIMENSIONS)[:6]))
+    if value not in KNOWN_DIMENSIONS:
+        import difflib
+
+        near = difflib.get_close_matches(value.lower(), KNOWN_DIMENSIONS, n=1, cutoff=0.75)
+        if near and near[0] != value.lower():
+            raise place.error(f"unknown dimension {value!r} (did you mean {near[0]!r}?)",
+                              "a dimension role or name: " + ", ".join(sorted(KNOWN_DIMENSIONS)))
+    return value
+
+
+def _cond(value: Any, place: Place, key: str) -> dict[str, tuple[str, ...]]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise RuleError("expected a mapping of dimension to members", source=source, where=where,
-                        expected="e.g. {time: [Q1, Q2, Q3]}")
-    return {str(k): _str_tuple(v, f"{where}.{k}", source) for k, v in value.items()}
+        raise place.error(f"{key} must map a dimension to members, got {value!r}", "e.g. {time: [Q1, Q2, Q3]}")
+    out: dict[str, tuple[str, ...]] = {}
+    for dim, members in value.items():
+        sub = place / str(dim)
+        name = _check_dimension(dim, sub, f"a {key} key")
+        names = sub.names(members, f"{key}.{name}")
+        if not names:
+            raise sub.error(f"{key}.{name} lists no members", "one or more members")
+        if name in ("measure", "contents"):
+            for i, m in enumerate(names):
+                _check_measure(m, sub / i if isinstance(members, list) else sub)
+        if name == "time" and key == "when":
+            for i, m in enumerate(names):
+                if m not in TIME_TAGS and not re.fullmatch(r"(?:18|19|20)\d\d", m):
+                    spot = sub / i if isinstance(members, list) else sub
+                    raise spot.error(f"unknown period condition {m!r}{closest(m, TIME_TAGS)}",
+                                     "Q1-Q4, M01-M12, year, quarter, month or a year like 2011")
+        out[name] = names
+    return out
+
+
+def _check_cycles(groups: list[Group], place: Place) -> None:
+    """A hierarchy whose groups form a cycle (A ⊃ B ⊃ A) can never hold: a rule error, not data errors."""
+    children = {}
+    for g in groups:
+        children.setdefault(g.parent, set()).update(g.children)
+    for i, g in enumerate(groups):
+        if g.parent in g.children:
+            raise (place / i).error(f"group {g.parent!r} lists itself as a child", "a parent and its parts")
+    state: dict[str, int] = {}
+    for root in children:
+        stack = [(root, iter(sorted(children.get(root, ()))))]
+        path = [root]
+        if state.get(root):
+            continue
+        state[root] = 1
+        while stack:
+            node, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+                continue
+            if state.get(nxt) == 1:
+                cycle = " > ".join([*path[path.index(nxt):], nxt])
+                raise place.error(f"the groups form a cycle: {cycle}", "a hierarchy without cycles")
+            if not state.get(nxt):
+                state[nxt] = 1
+                stack.append((nxt, iter(sorted(children.get(nxt, ())))))
+                path.append(nxt)
 
 
 def parse_rule(d: Any, family: str, source: str, path: str, lines: dict[str, int]) -> Rule:
-    def err(msg: str, key: str = "", expected: str | None = None) -> RuleError:
-        p = f"{path}.{key}" if key else path
-        line = lines.get(p) or lines.get(path)
-        return RuleError(msg, source=source, where=f"line {line}: {p}" if line else p, expected=expected)
-
+    """One rule mapping, every key known and every type checked; RuleError with file, line and path."""
+    place = Place(source, lines, path)
     if not isinstance(d, dict):
-        raise err("a rule must be a mapping", expected="id, kind, description, severity, …")
+        raise place.error("a rule must be a mapping", "id, kind, description, severity, …")
     for key in ("id", "kind"):
         if key not in d:
-            raise err(f"rule has no {key!r}", expected="id, kind, description, severity, …")
+            raise place.error(f"rule has no {key!r}", "id, kind, description, severity, …")
     kind = d["kind"]
     if kind not in KINDS:
-        raise err(f"unknown rule kind {kind!r}", "kind", expected=" | ".join(KINDS))
-    extra = set(d) - _ALLOWED[kind]
-    if extra:
-        raise err(f"unknown key(s) {sorted(extra)} for a {kind} rule", sorted(extra)[0],
-                  expected=", ".join(sorted(_ALLOWED[kind])))
+        raise (place / "kind").error(f"unknown rule kind {kind!r}{closest(kind, KINDS)}", " | ".join(KINDS))
+    place.keys(d, _ALLOWED[kind], f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} rule")
     severity = d.get("severity", "error")
     if severity not in SEVERITIES:
-        raise err(f"unknown severity {severity!r}", "severity", expected=" | ".join(SEVERITIES))
-    tol = d.get("tolerance", 0)
-    if not isinstance(tol, (int, float)) or tol < 0:
-        raise err(f"tolerance {tol!r} is not a non-negative number", "tolerance")
+        raise (place / "severity").error(f"unknown severity {severity!r}{closest(severity, SEVERITIES)}",
+                                         " | ".join(SEVERITIES))
+    description = d.get("description", "")
+    if description is not None and not isinstance(description, str):
+        raise (place / "description").error(f"description must be text, got {description!r}", "text")
     kw: dict[str, Any] = dict(
-        id=str(d["id"]), kind=kind, description=str(d.get("description", "")), severity=severity,
-        family=family, source=source, tolerance=float(tol),
-        when=_cond(d.get("when"), f"{path}.when", source),
-        only=_cond(d.get("only"), f"{path}.only", source),
-        exclude=_cond(d.get("exclude"), f"{path}.exclude", source),
+        id=(place / "id").string(d["id"], "id"), kind=kind, description=description or "", severity=severity,
+        family=family, source=source, tolerance=(place / "tolerance").number(d.get("tolerance", 0), "tolerance"),
+        when=_cond(d.get("when"), place / "when", "when"),
+        only=_cond(d.get("only"), place / "only", "only"),
+        exclude=_cond(d.get("exclude"), place / "exclude", "exclude"),
     )
     if "along" in d:
-        kw["along"] = str(d["along"])
+        kw["along"] = _check_dimension(d["along"], place / "along", "along")
+    along_measure = kw.get("along", "measure") in ("measure", "contents")
     if kind in ("identity", "conservation"):
         if "expr" not in d:
-            raise err(f"a {kind} rule needs 'expr'", expected="'lhs = rhs'")
-        line = lines.get(f"{path}.expr")
-        kw["lhs"], kw["rhs"] = parse_expression(d["expr"], f"line {line}: {path}.expr" if line else f"{path}.expr", source)
+            raise place.error(f"a {kind} rule needs 'expr'", "'lhs = rhs'")
+        expr = place / "expr"
+        if not isinstance(d["expr"], str):
+            raise expr.error(f"expr must be text, got {d['expr']!r}", "'lhs = rhs', e.g. 'excess_of_births = births - deaths'")
+        kw["lhs"], kw["rhs"] = parse_expression(d["expr"], expr.where, source)
+        if along_measure:
+            for t in (*kw["lhs"], *kw["rhs"]):
+                _check_measure(t.member, expr)
     if kind == "identity":
-        kw["when_absent"] = _str_tuple(d.get("when_absent", []), f"{path}.when_absent", source)
+        kw["when_absent"] = (place / "when_absent").names(d.get("when_absent") or [], "when_absent")
         im = d.get("if_missing") or {}
-        if not isinstance(im, dict) or any(v not in SEVERITIES for v in im.values()):
-            raise err("if_missing maps a member to a severity", "if_missing", expected="{adjustment: info}")
+        if not isinstance(im, dict):
+            raise (place / "if_missing").error("if_missing maps a member to a severity", "{adjustment: info}")
+        for k, v in im.items():
+            if v not in SEVERITIES:
+                raise (place / "if_missing" / str(k)).error(f"if_missing.{k} is {v!r}, not a severity",
+                                                             " | ".join(SEVERITIES))
         kw["if_missing"] = {str(k): str(v) for k, v in im.items()}
+        if along_measure:
+            for i, m in enumerate(kw["when_absent"]):
+                _check_measure(m, place / "when_absent" / i)
+            for m in kw["if_missing"]:
+                _check_measure(m, place / "if_missing" / m)
+            members = {t.member for t in (*kw["lhs"], *kw["rhs"])}
+            for m in kw["if_missing"]:
+                if m not in members:
+                    raise (place / "if_missing" / m).error(f"if_missing names {m!r}, which is not in expr",
+                                                           "a member of the expression")
     if kind == "conservation":
         if "sum_over" not in d:
-            raise err("a conservation rule needs 'sum_over'", expected="a dimension, e.g. region")
-        kw["sum_over"] = str(d["sum_over"])
+            raise place.error("a conservation rule needs 'sum_over'", "a dimension, e.g. region")
+        kw["sum_over"] = _check_dimension(d["sum_over"], place / "sum_over", "sum_over")
     if kind == "hierarchy":
-        kw["along"] = str(d.get("along", "")) or None
-        if not kw["along"]:
-            raise err("a hierarchy rule needs 'along'", expected="a dimension, e.g. citizenship or region")
-        sources = [k for k in ("classification", "groups", "from_labels") if d.get(k)]
-        if len(sources) != 1:
-            raise err("a hierarchy rule needs exactly one of classification, groups, from_labels")
-        kw["classification"] = d.get("classification")
+        if "along" not in d:
+            raise place.error("a hierarchy rule needs 'along'", "a dimension, e.g. citizenship or region")
+        present = [k for k in ("classification", "groups", "from_labels") if k in d]
+        if len(present) != 1:
+            raise place.error("a hierarchy rule needs exactly one of classification, groups, from_labels"
+                              + (f" (it has {', '.join(present)})" if present else ""))
+        if "from_labels" in d and not (place / "from_labels").boolean(d["from_labels"], "from_labels"):
+            raise (place / "from_labels").error("from_labels: false leaves the hierarchy without groups",
+                                                "from_labels: true, or classification or groups")
         kw["from_labels"] = bool(d.get("from_labels"))
+        if "classification" in d:
+            kw["classification"] = _check_classification(d["classification"], place / "classification")
         op = d.get("op", "==")
         if op not in ("==", ">="):
-            raise err(f"unknown op {op!r}", "op", expected="== or >=")
+            raise (place / "op").error(f"unknown op {op!r}", "== or >=")
+        complete_all = (place / "complete").boolean(d.get("complete", True), "complete")
         groups = []
-        for i, g in enumerate(d.get("groups") or []):
-            gp = f"groups[{i}]"
-            if not isinstance(g, dict) or "parent" not in g or not isinstance(g.get("children"), list):
-                raise err("a group needs a parent and a list of children", gp,
-                          expected="{parent: Total, children: [A, B]}")
-            complete = bool(g.get("complete", d.get("complete", True))) and op == "=="
-            groups.append(Group(str(g["parent"]), _str_tuple(g["children"], f"{path}.{gp}.children", source), complete))
+        raw = d.get("groups")
+        if "groups" in d and (not isinstance(raw, list) or not raw):
+            raise (place / "groups").error("groups must be a non-empty list", "[{parent: Total, children: [A, B]}]")
+        for i, g in enumerate(raw or []):
+            gp = place / "groups" / i
+            if not isinstance(g, dict) or "parent" not in g or not isinstance(g.get("children"), list) or not g["children"]:
+                raise gp.error("a group needs a parent and a list of children", "{parent: Total, children: [A, B]}")
+            gp.keys(g, _GROUP_KEYS, "a group")
+            complete = (gp / "complete").boolean(g.get("complete", complete_all), "complete") and op == "=="
+            children = (gp / "children").names(g["children"], "children")
+            if len(set(children)) != len(children):
+                dup = next(c for c in children if children.count(c) > 1)
+                raise (gp / "children").error(f"child {dup!r} listed twice", "each child once")
+            parent = (gp / "parent").string(g["parent"], "parent")
+            if along_measure:
+                for m in (parent, *children):
+                    _check_measure(m, gp)
+            groups.append(Group(parent, children, complete))
+        _check_cycles(groups, place / "groups")
         kw["groups"] = tuple(groups)
         kw["op"] = op
     if kind == "sign":
-        kw["integer"] = bool(d.get("integer", True))
+        kw["integer"] = (place / "integer").boolean(d.get("integer", True), "integer")
         if "measures" in d:
-            kw["only"] = {**kw["only"], "measure": _str_tuple(d["measures"], f"{path}.measures", source)}
+            ms = (place / "measures").names(d["measures"], "measures")
+            for i, m in enumerate(ms):
+                _check_measure(m, place / "measures" / i)
+            kw["only"] = {**kw["only"], "measure": ms}
     return Rule(**kw)
+
+
+def _check_classification(value: Any, place: Place) -> str:
+    """`auto`, a shipped classification, or a YAML file; RuleError naming the closest otherwise."""
+    from .classification import classification_names
+
+    name = place.string(value, "classification")
+    if name == "auto" or name in classification_names():
+        return name
+    if Path(name).suffix in (".yaml", ".yml") and Path(name).is_file():
+        return name
+    raise place.error(f"unknown classification {name!r}{closest(name, ['auto', *classification_names()])}",
+                      "auto, " + ", ".join(classification_names()) + " or a path to a classification YAML file")
 
 
 def load_rule_file(path: str | Path) -> RuleSet:
     """One rule file: `family`, `description`, `rules: [...]`."""
     p = Path(path)
     doc, lines = load_yaml(p)
+    place = Place(str(p), lines)
     if not isinstance(doc, dict) or "rules" not in doc:
         raise RuleError("a rule file is a mapping with 'family' and 'rules'", source=str(p), where="line 1",
-                        expected="family: NAME\\nrules: [...]")
-    family = str(doc.get("family") or p.stem)
+                        expected="family: NAME and rules: [...]")
+    place.keys(doc, _FILE_KEYS, "a rule file")
+    family = (place / "family").string(doc["family"], "family") if doc.get("family") is not None else p.stem
+    description = doc.get("description") or ""
+    if not isinstance(description, str):
+        raise (place / "description").error(f"description must be text, got {description!r}", "text")
     rules = doc["rules"]
     if not isinstance(rules, list):
-        raise RuleError("'rules' must be a list", source=str(p), where=f"line {lines.get('rules', 1)}: rules")
+        raise (place / "rules").error("'rules' must be a list", "rules: [- id: ..., kind: ...]")
     parsed = [parse_rule(r, family, str(p), f"rules[{i}]", lines) for i, r in enumerate(rules)]
     names_tables = doc.get("names_tables", True)
     if not isinstance(names_tables, bool):
@@ -334,9 +456,9 @@ def load_rule_file(path: str | Path) -> RuleSet:
     seen: set[str] = set()
     for i, r in enumerate(parsed):
         if r.id in seen:
-            raise RuleError(f"duplicate rule id {r.id!r}", source=str(p), where=f"line {lines.get(f'rules[{i}]')}: rules[{i}].id")
+            raise (place / "rules" / i / "id").error(f"duplicate rule id {r.id!r}", "each id once in a file")
         seen.add(r.id)
-    return RuleSet(parsed, {family: str(doc.get("description", ""))})
+    return RuleSet(parsed, {family: description})
 
 
 def default_rules_dir() -> Path:
@@ -360,9 +482,19 @@ def load_rules(*paths: str | Path, defaults: bool = True) -> RuleSet:
     return out
 
 
+def rule_files(folder: Path) -> list[Path]:
+    """The rule files of a folder: `*.yaml` and `*.yml`, sorted; RuleError when there are none."""
+    files = sorted(f for f in folder.iterdir() if f.suffix.lower() in (".yaml", ".yml") and f.is_file()
+                   and not f.name.startswith(".") and f.name != "migaudit.yaml")  # a release's config
+    if not files:
+        raise RuleError("no rule file (*.yaml, *.yml) in this folder", source=str(folder),
+                        expected="rule files with family and rules")
+    return files
+
+
 @lru_cache(maxsize=8)
 def _load_dir(path: str) -> RuleSet:
     out = RuleSet()
-    for f in sorted(Path(path).glob("*.yaml")):
+    for f in rule_files(Path(path)):
         out = out.add(load_rule_file(f))
     return out

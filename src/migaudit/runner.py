@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .cube import Cube
 from .engine import Outcome, evaluate
-from .errors import ReadError
+from .errors import ReadError, RuleError
 from .result import AuditResult
 from .rules import Rule, RuleSet, load_rules
 from .table import Table
@@ -52,40 +52,97 @@ def collect(items: Iterable[Table | str | Path]) -> tuple[list[Table], list[tupl
     return tables, ignored
 
 
-def release_config(folder: Path) -> dict:
-    """`migaudit.yaml` of a release folder: files, extra rules, families; {} when absent."""
-    import yaml
+_CONFIG_KEYS = ("files", "rules", "families", "accept")
+_ACCEPT_KEYS = ("rule", "table", "where", "reason")
 
-    from .errors import RuleError
+
+def release_config(folder: Path) -> dict:
+    """`migaudit.yaml` of a release folder: files, extra rules, families, accept; {} when absent.
+
+    Every key and type is checked (a string where a list belongs is one item, never read
+    letter by letter); RuleError names the file, the line and the key, with the closest
+    known key for a misspelt one.
+    """
+    from .yamlload import Place, read_yaml
 
     f = folder / "migaudit.yaml"
     if not f.is_file():
         return {}
-    try:
-        doc = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise RuleError(f"malformed YAML: {getattr(e, 'problem', e)}", source=str(f),
-                        where=f"line {mark.line + 1}" if mark else None) from None
-    if not isinstance(doc, dict) or set(doc) - {"files", "rules", "families", "accept"}:
-        raise RuleError("migaudit.yaml takes files, rules, families and accept", source=str(f),
-                        expected="files: [...], rules: [...], families: {table: family}, accept: [...]")
-    for i, a in enumerate(doc.get("accept") or []):
-        if not isinstance(a, dict) or not {"rule", "table", "reason"} <= set(a) or not isinstance(a.get("where", {}), dict):
-            raise RuleError("an accepted finding needs rule, table, where and reason", source=str(f),
-                            where=f"accept[{i}]", expected="{rule: ID, table: ID, where: {dim: label}, reason: TEXT}")
-    return doc
+    doc, lines = read_yaml(f, "release config")
+    place = Place(str(f), lines)
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise place.error("migaudit.yaml must be a mapping",
+                          "files: [...], rules: [...], families: {table: family}, accept: [...]")
+    place.keys(doc, _CONFIG_KEYS, "migaudit.yaml")
+    out: dict = {}
+    for key in ("files", "rules"):
+        if doc.get(key) is not None:
+            value = doc[key]
+            out[key] = list((place / key).names(value, f"{key} entry"))
+    families = doc.get("families")
+    if families is not None:
+        if not isinstance(families, dict):
+            raise (place / "families").error(f"families must map a table id to a family, got {type(families).__name__}",
+                                             "families: {TABLE_ID: FAMILY}")
+        out["families"] = {(place / "families").string(k, "a table id"): (place / "families" / str(k)).string(v, "a family")
+                           for k, v in families.items()}
+    accept = doc.get("accept")
+    if accept is not None:
+        if not isinstance(accept, list):
+            raise (place / "accept").error("accept must be a list of findings",
+                                           "accept: [{rule: ID, table: ID, where: {dim: label}, reason: TEXT}]")
+        out["accept"] = []
+        for i, a in enumerate(accept):
+            ap = place / "accept" / i
+            if not isinstance(a, dict) or not {"rule", "table", "reason"} <= set(a):
+                raise RuleError("an accepted finding needs rule, table, where and reason", source=str(f),
+                                where=ap.where, expected="{rule: ID, table: ID, where: {dim: label}, reason: TEXT}")
+            ap.keys(a, _ACCEPT_KEYS, "an accepted finding")
+            where = a.get("where") or {}
+            if not isinstance(where, dict):
+                raise (ap / "where").error("where must map a dimension to a label", "where: {year: '2015'}")
+            out["accept"].append({
+                "rule": (ap / "rule").string(a["rule"], "rule"), "table": (ap / "table").string(a["table"], "table"),
+                "where": {(ap / "where").string(k, "a dimension"): (ap / "where" / str(k)).string(v, "a label")
+                          for k, v in where.items()},
+                "reason": (ap / "reason").string(a["reason"], "reason"),
+                "source": f"{f}:{ap.where}",
+            })
+    return out
 
 
 def apply_accepted(result: AuditResult, accepted: list[dict]) -> None:
-    """Known findings, acknowledged with a reason, are reported as info instead of failing CI."""
+    """Known findings, acknowledged with a reason, are reported as info instead of failing CI.
+
+    An entry that matches no finding is a warning in the result: a typo in a rule id or a
+    label would otherwise leave a real finding hidden-looking yet unaccounted for.
+    """
+    used = [False] * len(accepted)
     for v in result.violation_list:
-        for a in accepted:
+        for i, a in enumerate(accepted):
             if (v.rule == a["rule"] and v.table == str(a["table"])
                     and all(v.where.get(k) == str(val) for k, val in (a.get("where") or {}).items())):
                 v.message = f"accepted: {a['reason']} ({v.message})"
                 v.accepted = str(a["reason"]).strip()
                 v.severity = "info"
+                used[i] = True
+    rule_ids = {o.rule.id for o in result.outcomes}
+    table_ids = {t.id for t in result.tables}
+    for a, hit in zip(accepted, used, strict=True):
+        if not hit:
+            from .yamlload import closest
+
+            where = ", ".join(f"{k}={v}" for k, v in (a.get("where") or {}).items())
+            why = ""
+            if a["rule"] not in rule_ids:
+                why = f"; no rule {a['rule']!r} was checked{closest(a['rule'], rule_ids)}"
+            elif str(a["table"]) not in table_ids:
+                why = f"; no table {a['table']!r}{closest(a['table'], table_ids)}"
+            result.warnings.append(
+                f"{a.get('source', 'migaudit.yaml')}: accepted finding (rule {a['rule']}, table {a['table']}"
+                f"{', ' + where if where else ''}) matches no finding{why}")
 
 
 @dataclass
@@ -121,6 +178,14 @@ def run_audit(paths: list[Path], rule_paths: list[Path], backend: str = "native"
               cross_table: bool = True, progress: bool = False) -> AuditResult:
     """What `migaudit audit` does: the default rules plus `--rules`, then `audit()`."""
     return audit(paths, load_rules(*rule_paths), cross_table=cross_table, progress=progress, backend=backend)
+
+
+def _require_tables(tables: list[Table], items: list) -> None:
+    """Auditing nothing is an error: a CI job pointed at a wrong or empty folder must not pass."""
+    if not tables:
+        names = ", ".join(str(i) for i in items if not isinstance(i, Table)) or "the input"
+        raise ReadError("no table found to audit", source=names,
+                        expected="files in a table format migaudit reads (see `migaudit read --help`)")
 
 
 def _unique_ids(tables: list[Table]) -> None:
@@ -201,6 +266,7 @@ def audit(
 
         require(backend)
         result = import_module(f"migaudit.{backend}").audit_with(release.items, ruleset, cross_table=cross_table)
+        _require_tables(result.tables, release.items)
     result.families.update(release.families)
     apply_accepted(result, release.accepted)
     return result
@@ -208,6 +274,7 @@ def audit(
 
 def _audit_native(items: list[Table | Path], ruleset: RuleSet, cross_table: bool, progress: bool) -> AuditResult:
     tables, ignored = collect(items)
+    _require_tables(tables, items)
     cubes = [Cube.of(t) for t in tables]
     outcomes: list[Outcome] = []
     families: dict[str, str] = {}

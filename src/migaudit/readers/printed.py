@@ -19,6 +19,7 @@ import numpy as np
 from .. import symbols as sym
 from ..errors import ReadError
 from ..table import Dimension, Table, guess_role
+from . import parse_exact_cell
 
 SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUP_DIGITS = str.maketrans(SUPERSCRIPTS, "0123456789")
@@ -390,14 +391,14 @@ class _Reader:
             for j, cell in enumerate(cells):
                 text = cell.strip()
                 try:
-                    value, code = sym.parse_cell(text, decimal)
+                    value, code = parse_exact_cell(text, decimal)
                 except ValueError as e:
                     what = "empty cell" if not text else (
-                        f"{text!r} is not a number" if any(ch.isdigit() for ch in text)
+                        str(e) if any(ch.isdigit() for ch in text) or text.lower() in ("nan", "inf", "infinity")
                         else f"unknown symbol {text!r}"
                     )
                     raise self.error(
-                        f"{what} in column {j + 2} ({labels[j]!r}) of row {row_codes[i]!r}", n,
+                        f"column {j + 2} ({labels[j]!r}) of row {row_codes[i]!r}: {what}", n,
                         "a number like 1 234 or an SSB symbol (- . .. ... : with * or r flags)",
                     ) from e
                 if math.isinf(value):

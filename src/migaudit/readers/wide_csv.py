@@ -39,6 +39,7 @@ import numpy as np
 from .. import symbols as sym
 from ..errors import ReadError
 from ..table import Dimension, Table, guess_role
+from . import parse_exact_cell
 from .statbank_csv import axis_kind, check_cube_size, csv_rows
 
 _CODE_NAME = re.compile(r"(?:(.+)_)?(?:code|kode|kod)$", re.IGNORECASE)
@@ -61,20 +62,51 @@ def sniff(head: bytes, source: str) -> int:
     if "value" in low and "symbol" in low:
         return 0
     if not all(cols) or len(set(low)) != len(low):
-        return 0
+        return 5  # a damaged header: the reader names the empty or repeated column
     if not all(re.fullmatch(r"[^\W\d][\w .()/%-]*", c) for c in cols):
         return 10
     return 40
 
 
-def _numeric(cells: list[str]) -> bool:
-    for c in cells:
-        if c.strip():
-            try:
-                sym.parse_cell(c)
-            except ValueError:
-                return False
+_NON_FINITE = frozenset({"nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
+_PERIOD_CODE = re.compile(r"(?:18|19|20)\d\d\s*[kqmh]\d{1,2}", re.IGNORECASE)
+_NUMBER_CHARS = frozenset(" \u00a0\u2009\u202f\u2007+-\u2212\u2013.,*")
+
+
+def _is_cell(text: str) -> bool:
+    try:
+        sym.parse_cell(text)
+    except ValueError:
+        return False
     return True
+
+
+def _meant_as_number(text: str) -> bool:
+    """A damaged number (`1 2a3`, `14 38O`, `1e309`, `--5`, `nan`, `inf`): digits with at most
+    one stray letter, or a non-finite word; a period code such as `2012K4` is not one."""
+    t = text.strip().lower()
+    if t in _NON_FINITE:
+        return True
+    if _PERIOD_CODE.fullmatch(t):
+        return False
+    letters = sum(ch.isalpha() for ch in t)
+    return (any(ch.isdigit() for ch in t) and letters <= 1
+            and all(ch.isalnum() or ch in _NUMBER_CHARS for ch in t))
+
+
+def _kind(cells: list[str]) -> str:
+    """`numeric` (every cell an SSB cell), `damaged` (numbers with some junk cells) or `text`.
+
+    A column of numbers with one junk cell is a measure column with a bad cell (an error
+    naming it), never a text attribute or a key: that would drop the column from the checks.
+    """
+    bad = [c for c in cells if c.strip() and not _is_cell(c)]
+    if not bad:
+        return "numeric"
+    good = sum(1 for c in cells if c.strip()) - len(bad)
+    if all(_meant_as_number(c) for c in bad) or good > len(bad):
+        return "damaged"
+    return "text"
 
 
 def read(data: bytes, source: str) -> list[Table]:
@@ -103,14 +135,15 @@ def read(data: bytes, source: str) -> list[Table]:
     stem = Path(source).stem if source and not source.startswith("<") else "table"
 
     # --- classify columns -----------------------------------------------------------
+    kinds = [_kind(col) for col in columns]
     n_keys = 0
     for j, name in enumerate(header):
         role = guess_role(name)
-        if _CODE_NAME.fullmatch(name) or (role not in (None, "measure")) or not _numeric(columns[j]):
+        if _CODE_NAME.fullmatch(name) or (role not in (None, "measure")) or kinds[j] == "text":
             n_keys = j + 1
         else:
             break
-    measures = [j for j in range(n_keys, len(header)) if _numeric(columns[j])]
+    measures = [j for j in range(n_keys, len(header)) if kinds[j] != "text"]
     attrs = [j for j in range(n_keys, len(header)) if j not in measures]
 
     # --- key dimensions -------------------------------------------------------------
@@ -234,10 +267,12 @@ def read(data: bytes, source: str) -> list[Table]:
                 empty.append((lines[r], j + 1))
                 continue
             try:
-                values[idx], symbols[idx] = sym.parse_cell(text)
-            except ValueError as e:  # cannot happen for numeric columns; kept for safety
-                raise ReadError(f"cell {text!r} under {header[j]!r}: {e}", source=source,
-                                where=f"line {lines[r]} column {j + 1}", expected="a number or an SSB symbol") from None
+                values[idx], symbols[idx] = parse_exact_cell(text)
+            except ValueError as e:
+                keys = ", ".join(f"{name}={codes[r]}" for name, codes, _, _ in key_dims)
+                raise ReadError(f"cell under {header[j]!r} ({keys}): {e}", source=source,
+                                where=f"line {lines[r]} column {j + 1}",
+                                expected="a number or an SSB symbol (- . .. ... : with * or r flags)") from None
     if empty:
         notes.append(f"{len(empty)} empty cells (first line {empty[0][0]} column {empty[0][1]}) read as '..' "
                      "(not published)")

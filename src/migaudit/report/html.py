@@ -601,11 +601,13 @@ class _Page:
     def not_applied_section(self) -> list[str]:
         """Rules that checked nothing, each with the nearest miss."""
         rows = self.result.not_applied
-        if not rows:
+        if not rows and not self.result.warnings:
             return []
         items = [f"<li><code>{_e(n.rule)}</code>: {_e(n.why)}</li>" for n in rows]
-        return ['<section id="not-applied">', f"<h2>Rules not applied ({fmt_num(len(rows))})</h2>",
-                "<p>No table of the release fits these rules; the nearest miss says why.</p>",
+        items += [f"<li>⚠ {_e(w)}</li>" for w in self.result.warnings]
+        return ['<section id="not-applied">', f"<h2>Rules not applied ({fmt_num(len(rows))}) and warnings</h2>",
+                "<p>No table of the release fits these rules (the nearest miss says why); warnings are about "
+                "the audit itself.</p>",
                 '<ul class="compact">', *items, "</ul>", "</section>"]
 
     def cross_passed_section(self) -> list[str]:

@@ -153,6 +153,7 @@ def _summary_comment(result: AuditResult) -> str:
               for v in worst_findings(result)]
     lines += [f"accepted {v.rule} in {v.table}: {fmt_where(v.where)}: {v.accepted}"
               for v in result.violation_list if v.accepted][:5]
+    lines += [f"warning: {w}" for w in result.warnings]
     text = _INVALID.sub("\ufffd", "\n     ".join(lines))
     while "--" in text:  # a comment cannot hold "--"
         text = text.replace("--", "- -")

@@ -109,6 +109,11 @@ def render(result: AuditResult, max_rows: int = 20, title: str = "migaudit", **_
             lines.append("")
         lines += ["</details>", ""]
 
+    if result.warnings:
+        lines += ["#### Warnings about the audit", ""]
+        lines += [f"- ⚠️ {cell(w)}" for w in result.warnings]
+        lines.append("")
+
     if result.not_applied:
         lines += [f"#### Rules not applied ({fmt_num(len(result.not_applied))}: no table fits them)", ""]
         lines += [f"- `{n.rule}`: {cell(n.why)}" for n in result.not_applied]

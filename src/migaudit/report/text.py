@@ -233,6 +233,7 @@ def print_report(result: AuditResult, console: Console, max_rows: int = 40, verb
         _print_info_summary(result, out)
     _print_accepted(result, out, verbose)
     _print_not_applied(result, out)
+    _print_audit_warnings(result, out)
     _print_cross_passed(result, out)
     if verbose:
         _print_inputs(result, out)
@@ -420,6 +421,16 @@ def _print_not_applied(result: AuditResult, out: _Printer) -> None:
     out.line(Text.assemble(("Rules not applied", "bold"), f" ({fmt_num(len(result.not_applied))}: no table fits them)"))
     for n in result.not_applied:
         out.wrapped(f"– {n.rule}: {n.why}", indent="  ", hang="    ", style="yellow")
+
+
+def _print_audit_warnings(result: AuditResult, out: _Printer) -> None:
+    """Messages about the audit itself (an accept entry that matches nothing, a limit met)."""
+    if not result.warnings:
+        return
+    out.blank()
+    out.line(Text("Warnings about the audit", "bold"))
+    for w in result.warnings:
+        out.wrapped(f"! {w}", indent="  ", hang="    ", style="yellow")
 
 
 def _print_cross_passed(result: AuditResult, out: _Printer) -> None:
