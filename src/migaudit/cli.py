@@ -49,11 +49,12 @@ def cli() -> None:
 @click.option("--to", "to", type=click.Choice(["csv", "json", "parquet"]), help="Write the cube tidy in this format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default: stdout).")
 @click.option("--format", "fmt", default=None, help="Force a reader (jsonstat, px, statbank_csv, printed, webtext, tidy, wide_csv).")
-def read_cmd(file: Path, to: str | None, output: Path | None, fmt: str | None) -> None:
+@click.option("--lang", "lang", default=None, help="Language of a multilingual PX file (default: its main LANGUAGE).")
+def read_cmd(file: Path, to: str | None, output: Path | None, fmt: str | None, lang: str | None = None) -> None:
     """Read FILE and preview its cube, or write it tidy with --to."""
     from .readers import read, tidy
 
-    tables = read(file, fmt)
+    tables = read(file, fmt, lang=lang)
     if to is None:
         from .preview import print_preview
 

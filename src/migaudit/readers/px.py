@@ -303,6 +303,7 @@ def _parse(text: str, source: str) -> tuple[list[_Entry], _Scanner, int]:
 # --- DATA ----------------------------------------------------------------------------------
 
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+_LONG_DIGITS = re.compile(rb"\d{16}")
 _FAST_CHARS = b'0123456789+-.eE":, \t\r\n'
 _QUOTED = re.compile(r'"[^"]*"')
 _TOKENS = {t: c for c, t in enumerate(sym.TEXT) if t and t not in ("*", "r")}
@@ -317,8 +318,8 @@ def _cells_fast(text: str, start: int, n: int, symbol_map: dict[str, int]) -> tu
     if not body.isascii():
         return None
     raw = body.encode("ascii")
-    if raw.translate(None, _FAST_CHARS) or raw.count(b'"') % 2:
-        return None
+    if raw.translate(None, _FAST_CHARS) or raw.count(b'"') % 2 or _LONG_DIGITS.search(raw):
+        return None  # the exact scanner names what it cannot read (or cannot hold exactly)
     tail = text[end + 1:]
     after = end + 1 + (len(tail) - len(tail.lstrip()))
     parsed = _cells_numpy(body, raw, n, symbol_map)
@@ -562,39 +563,59 @@ def _role(name: str, label: str) -> str | None:
 
 
 def _timeval(e: _Entry, source: str) -> dict[str, Any]:
+    """TIMEVAL: `TLIST(A1),"1994","1995"`, `TLIST(A1,"1994"-"1996")` or a plain list of times."""
     toks = e.value
-    if toks and toks[0].kind == "word" and toks[0].text.upper().startswith("TLIST"):
-        inner: list[str] = []
-        k = 1
-        if len(toks) > 1 and toks[1].text == "(":
-            k = 2
-            while k < len(toks) and toks[k].text != ")":
-                if toks[k].text != ",":
-                    inner.append(toks[k].text)
-                k += 1
-            k += 1
-        if not inner:
-            raise ReadError(f"{e.name}: TLIST without a time scale", source=source, where=f"line {e.line}",
-                            expected="TLIST(A1), TLIST(Q1), TLIST(M1)...")
-        rest = toks[k:]
-        if rest and rest[0].text == ",":
-            rest = rest[1:]
-        out: dict[str, Any] = {"tlist": inner[0]}
-        if len(inner) > 1 and rest and rest[0].text == "-":
-            out["from"], out["to"] = inner[1], rest[1].text if len(rest) > 1 else ""
-        else:
-            out["values"] = _items(_Entry(e.key, e.lang, e.sub, rest, e.line), source) if rest else []
+    expected = 'TLIST(A1),"1994","1995",... or TLIST(A1,"1994")-"1996"'
+
+    def bad(why: str) -> ReadError:
+        return ReadError(f"{e.name}: {why}", source=source, where=f"line {e.line}", expected=expected)
+
+    if not (toks and toks[0].kind == "word" and toks[0].text.upper().startswith("TLIST")):
+        try:
+            return {"tlist": None, "values": _items(e, source)}
+        except ReadError:
+            raise bad("not a list of times") from None
+    if len(toks) < 4 or toks[1].text != "(" or toks[2].kind not in ("word", "str"):
+        raise bad("TLIST without a time scale")
+    scale = toks[2].text.upper()
+    if scale not in ("A1", "H1", "T1", "Q1", "M1", "W1"):
+        raise bad(f"unknown time scale {toks[2].text[:10]!r}")
+    k = 3
+    out: dict[str, Any] = {"tlist": scale}
+    if toks[k].text == ",":  # TLIST(A1,"1994"-"1996")
+        shape = "".join("s" if t.kind == "str" else t.text for t in toks[k + 1:])
+        if shape not in ("s)-s", "s-s)"):  # the spec's TLIST(A1, "1994")-"1996", or inside the brackets
+            raise bad('a TLIST range is not "from")-"to"')
+        strs = [t.text for t in toks[k + 1:] if t.kind == "str"]
+        out["from"], out["to"] = strs[0], strs[1]
         return out
-    return {"tlist": None, "values": _items(e, source)}
+    if toks[k].text != ")":
+        raise bad("TLIST( is not closed")
+    rest = toks[k + 1:]
+    if not rest:
+        out["values"] = []
+        return out
+    if rest[0].text != ",":
+        raise bad("the times do not follow TLIST(...) after a comma")
+    try:
+        out["values"] = _items(_Entry(e.key, e.lang, e.sub, rest[1:], e.line), source)
+    except ReadError:
+        raise bad("the times are not quoted strings separated by commas") from None
+    return out
 
 
 def _expand_range(tv: dict[str, Any], e_line: int, source: str) -> list[str]:
-    per = {"A1": 1, "H1": 2, "T1": 3, "Q1": 4, "M1": 12, "W1": 52}.get(str(tv["tlist"]).upper())
+    per = {"A1": 1, "H1": 2, "T1": 3, "Q1": 4, "M1": 12, "W1": 53}.get(str(tv["tlist"]).upper())
+    if "from" not in tv:
+        raise ReadError("TIMEVAL lists no times and there is no VALUES for the variable", source=source,
+                        where=f"line {e_line}", expected="VALUES for the time variable")
     a, b = str(tv["from"]), str(tv["to"])
-    if per is None or not (a.isdigit() and b.isdigit() and len(a) == len(b) >= 4):
+    width = len(a) - 4
+    if per is None or not (a.isascii() and b.isascii() and a.isdigit() and b.isdigit() and len(a) == len(b) >= 4
+                           and (width == 0) == (per == 1) and width <= 2
+                           and all(1 <= int(x[4:] or 1) <= per for x in (a, b))):
         raise ReadError(f"cannot expand the TIMEVAL range {a}-{b}", source=source, where=f"line {e_line}",
                         expected="VALUES for the time variable")
-    width = len(a) - 4
 
     def ordinal(x: str) -> int:
         return int(x[:4]) * per + (int(x[4:]) - 1 if width else 0)
