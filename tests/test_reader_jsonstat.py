@@ -298,9 +298,24 @@ def test_junk_value_and_unknown_status(big_raw):
     doc["dataset"]["value"][17] = True
     assert "$.dataset.value[17]" in _error(doc)
     doc = copy.deepcopy(big_raw)
-    doc["dataset"]["status"]["34650"] = "?"
+    doc["dataset"]["status"]["34650"] = 7
     msg = _error(doc)
-    assert '$.dataset.status["34650"]' in msg and "unknown status symbol" in msg
+    assert '$.dataset.status["34650"]' in msg and "status is a JSON number" in msg
+
+
+def test_any_status_string_is_kept_and_a_number_stays_a_number(big_raw):
+    """The schema allows any status string: 'e' (estimate) beside a number keeps the number."""
+    doc = copy.deepcopy(big_raw)
+    values = doc["dataset"]["value"]
+    i = next(k for k, v in enumerate(values) if isinstance(v, int | float) and v)
+    doc["dataset"]["status"][str(i)] = "e"
+    j = next(k for k, v in enumerate(values) if v is None)
+    doc["dataset"]["status"][str(j)] = "p"
+    (t,) = jsonstat.read(_dump(doc), "x.json")
+    flat_v, flat_s = t.values.ravel(), t.symbols.ravel()
+    assert flat_v[i] == values[i] and flat_s[i] == 0
+    assert np.isnan(flat_v[j]) and sym.TEXT[flat_s[j]] == ".."
+    assert t.meta["status"] == {str(min(i, j)): "e" if i < j else "p", str(max(i, j)): "p" if i < j else "e"}
 
 
 def test_index_gaps_duplicates_and_missing_keys(small_raw):
