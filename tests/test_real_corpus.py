@@ -193,7 +193,7 @@ def test_reads_cell_for_cell_against_the_file_itself(name: str) -> None:
         cells = px_cells(plain)
         assert t.size == math.prod(plain["sizes"]) == len(cells)
         assert [len(d) for d in t.dimensions] == plain["sizes"]
-        flat_v, flat_s = t.values.ravel(), t.symbols.ravel()
+        flat_v = t.values.ravel()
         spots = _spots(cells, lambda c: not c.startswith('"'))
         for i in spots:
             assert flat_v[i] == float(cells[i]), (name, i)
