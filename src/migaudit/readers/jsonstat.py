@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from .. import symbols as sym
-from ..errors import ReadError
+from ..errors import ReadError, UsageError
 from ..table import Dimension, Table, guess_role
 from . import decode
 
@@ -630,3 +630,110 @@ def _table_id(ds: dict[str, Any], stem: str, name: str | None, bundle: bool) -> 
     if m:
         return m.group(1), "the 5-digit SSB table number leading the file name"
     return stem or (name or "jsonstat"), "the file name"
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+_ROLE_OUT = {"time": "time", "region": "geo", "measure": "metric"}
+
+
+def _json_number(v: float) -> int | float:
+    return int(v) if v == int(v) and abs(v) < 2**53 else float(v)
+
+
+def dataset_dict(table: Table, version: str = "2.0", sparse: bool = False, index_as: str = "object") -> dict[str, Any]:
+    """One Table as a JSON-stat dataset object (2.0, or the 1.x layout with id/size in `dimension`).
+
+    Writes what the reader keeps: labels, roles, `child` from `meta["hierarchies"]`, category
+    `unit` from `meta["units"]`, SSB symbols and other statuses (`meta["status"]`) as `status`,
+    footnotes as `note`, `extension`, `link`, `href`, `source`, `updated`. `sparse` leaves out
+    the '.' (no cell) cells, which is how the reader reads a sparse `value` object.
+    """
+    if version not in ("1.x", "2.0"):
+        raise UsageError(f"JSON-stat version {version!r}", expected='"1.x" or "2.0"')
+    meta = table.meta
+    hier = meta.get("hierarchies") or {}
+    units = meta.get("units") or {}
+    dims: dict[str, Any] = {}
+    ids = [d.name for d in table.dimensions]
+    for d in table.dimensions:
+        cat: dict[str, Any] = {"index": list(d.codes) if index_as == "array" else {c: i for i, c in enumerate(d.codes)}}
+        if d.has_labels:
+            cat["label"] = dict(zip(d.codes, d.labels, strict=True))
+        if d.name in hier:
+            cat["child"] = {p: list(kids) for p, kids in hier[d.name].items() if p}
+        if d.name in units:
+            cat["unit"] = units[d.name]
+        dims[d.name] = {"category": cat} if d.label is None else {"label": d.label, "category": cat}
+    roles: dict[str, list[str]] = {}
+    for d in table.dimensions:
+        if d.role in _ROLE_OUT:
+            roles.setdefault(_ROLE_OUT[d.role], []).append(d.name)
+    flat_v, flat_s = table.values.ravel(), table.symbols.ravel()
+    moved = meta.get("values_under_missing_status") or {}
+    other = meta.get("status") or {}
+    values: list[Any] = []
+    status: dict[str, str] = {}
+    keep = []
+    for i, (v, s) in enumerate(zip(flat_v.tolist(), flat_s.tolist(), strict=True)):
+        text = sym.TEXT[s]
+        if sparse and text == "." and str(i) not in other:
+            continue
+        keep.append(i)
+        if str(i) in moved:
+            values.append(_json_number(moved[str(i)]))
+        elif math.isnan(v):
+            values.append(None)
+        else:
+            values.append(_json_number(v))
+        if text and not (text == ".." and str(i) in other):
+            status[str(i)] = text
+        if str(i) in other:
+            status[str(i)] = other[str(i)]
+    ds: dict[str, Any] = {}
+    if version == "2.0":
+        ds.update({"version": "2.0", "class": "dataset"})
+    if table.title:
+        ds["label"] = table.title
+    for k in ("source", "updated", "href", "link", "extension", "error"):
+        if k in meta:
+            ds[k] = meta[k]
+    if table.footnotes:
+        ds["note"] = list(table.footnotes)
+    if version == "2.0":
+        ds["id"], ds["size"] = ids, [len(d) for d in table.dimensions]
+        if roles:
+            ds["role"] = roles
+        ds["dimension"] = dims
+    else:
+        ds["dimension"] = {"id": ids, "size": [len(d) for d in table.dimensions], **dims}
+        if roles:
+            ds["dimension"]["role"] = roles
+    ds["value"] = {str(i): v for i, v in zip(keep, values, strict=True)} if sparse else values
+    if status:
+        ds["status"] = status
+    return ds
+
+
+def write_jsonstat(tables: Table | list[Table], path: str | Path | None = None, version: str = "2.0",
+                   sparse: bool = False, index_as: str = "object") -> str | None:
+    """JSON-stat text of one table (a dataset) or several (2.0 collection, 1.x bundle).
+
+    read(write_jsonstat(t)) gives back the same cells, labels, hierarchies and statuses.
+    """
+    many = isinstance(tables, list)
+    items = tables if isinstance(tables, list) else [tables]
+    sets = [dataset_dict(t, version, sparse, index_as) for t in items]
+    if version == "2.0":
+        doc: dict[str, Any] = sets[0] if not many else {
+            "version": "2.0", "class": "collection", "label": "migaudit tables", "link": {"item": sets}}
+    else:
+        names = [t.id or f"dataset{i + 1}" for i, t in enumerate(items)]
+        if len(set(names)) != len(names):
+            names = [f"dataset{i + 1}" for i in range(len(items))]
+        doc = {"dataset": sets[0]} if not many else dict(zip(names, sets, strict=True))
+    text = json.dumps(doc, ensure_ascii=False, allow_nan=False)
+    if path is None:
+        return text
+    Path(path).write_text(text, encoding="utf-8")
+    return None

@@ -681,23 +681,34 @@ def _language_view(entries: list[_Entry], default_lang: str | None, lang: str | 
         for k, v in m.items():
             any_value.setdefault(k, v)
 
+    main_vars = [v for key in ("STUB", "HEADING") for v in (_items(first(key, mains), source)
+                                                           if first(key, mains) else [])]
+    cont_e = first("CONTVARIABLE", mains)
+    contvar = _scalar(cont_e, source) if cont_e else None
+
+    def tok(t: _Tok, m: dict[str, str]) -> _Tok:
+        return _Tok(t.kind, m.get(t.text, t.text), t.line, t.pos)
+
     def translate(e: _Entry) -> _Entry:
-        if not e.sub:
-            return e
-        sub = list(e.sub)
-        if sub[0] in var_map:
+        sub, value = list(e.sub), list(e.value)
+        if e.key == "CONTVARIABLE":
+            value = [tok(t, var_map) for t in value]
+        elif e.key in _PER_CELL:  # one value per variable, in STUB+HEADING order
+            sub = [value_map.get(v, {}).get(x, x) for v, x in zip(main_vars, sub, strict=False)] + sub[len(main_vars):]
+        elif sub and sub[0] in var_map and (e.key in _PER_VARIABLE or sub[0] != contvar and sub[0] not in any_value):
             var = sub[0]
-            sub[0] = var_map[var]
             vm = value_map.get(var, {})
-            sub[1:] = [vm.get(x, x) for x in sub[1:]]
-            value_tokens = list(e.value)
+            sub = [var_map[var]] + [vm.get(x, x) for x in sub[1:]]
             if e.key == "ELIMINATION":
-                value_tokens = [_Tok(t.kind, vm.get(t.text, t.text), t.line, t.pos) for t in e.value]
-            return _Entry(e.key, lang, tuple(sub), value_tokens, e.line)
-        return _Entry(e.key, lang, tuple(any_value.get(x, x) for x in sub), e.value, e.line)
+                value = [tok(t, vm) for t in value]
+        elif sub and contvar is not None:  # per-content keywords: UNITS("content")...
+            sub = [value_map.get(contvar, {}).get(x, x) for x in sub]
+        else:
+            sub = [any_value.get(x, x) for x in sub]
+        return _Entry(e.key, None, tuple(sub), value, e.line)
 
     have = {(e.key, e.sub) for e in own}
-    view = list(own)
+    view = [_Entry(e.key, None, e.sub, e.value, e.line) for e in own]
     for e in mains:
         t = translate(e)
         if (t.key, t.sub) not in have:
@@ -706,6 +717,10 @@ def _language_view(entries: list[_Entry], default_lang: str | None, lang: str | 
     return view, others, lang
 
 
+_PER_CELL = ("CELLNOTE", "CELLNOTEX", "DATANOTECELL")
+_PER_VARIABLE = ("VALUES", "CODES", "TIMEVAL", "VARIABLE-CODE", "ELIMINATION", "HIERARCHIES", "HIERARCHYLEVELS",
+                 "HIERARCHYLEVELSOPEN", "HIERARCHYNAMES", "KEYS", "NOTE", "NOTEX", "VALUENOTE", "VALUENOTEX",
+                 "PRECISION", "DOMAIN", "MAP", "PARTITIONED", "VARIABLE-TYPE", "META-ID")
 _LANG_KEYS = ("TITLE", "CONTENTS", "UNITS", "STUB", "HEADING", "VALUES", "DESCRIPTION", "SUBJECT-AREA",
               "NOTE", "NOTEX", "VALUENOTE", "VALUENOTEX", "CELLNOTE", "CELLNOTEX", "CONTVARIABLE",
               "TIMEVAL", "SOURCE", "CONTACT", "CODES", "HIERARCHIES", "ELIMINATION", "PRECISION",
@@ -936,7 +951,8 @@ def read(data: bytes, source: str, lang: str | None = None) -> list[Table]:
             meta[k_meta] = obj
     translations: dict[str, dict[str, Any]] = {}
     for e in lang_entries:
-        items = _items(e, source) if e.key != "TIMEVAL" else [" ".join(t.text for t in e.value)]
+        items = (_items(e, source) if e.key not in ("TIMEVAL", "HIERARCHIES")
+                 else [" ".join(t.text for t in e.value)])
         translations.setdefault(e.lang or "", {})[e.name.replace(f"[{e.lang}]", "")] = items[0] if len(items) == 1 else items
     if translations:
         meta["translations"] = translations
@@ -1091,12 +1107,19 @@ def _number(v: float) -> str:
     return np.format_float_positional(v, trim="-")
 
 
-def write_px(table: Table, path: str | Path | None, codepage: str = "iso-8859-1") -> str | None:
+def write_px(table: Table, path: str | Path | None, codepage: str = "iso-8859-1", keys: bool = False,
+             translations: dict[str, dict[str, Any]] | None = None, separator: str = " ") -> str | None:
     """Write `table` as a PX file (STUB = all dimensions but the last, HEADING = the last).
 
     Returns the text when `path` is None; otherwise writes the bytes in `codepage`, the
     encoding the file declares. read(write_px(t)) gives a Table equal to `t`.
+    `keys` writes a KEYS file (rows named by their STUB codes; rows of nil cells left out);
+    `translations` adds languages: {lang: {"title": ..., "variables": {dim name: label},
+    "values": {dim name: [labels]}}}, read back with read(..., lang=lang); `meta["hierarchies"]`
+    is written as HIERARCHIES; `separator` (" ", ",", "\t" or ";") goes between cells.
     """
+    if separator not in (" ", ",", "\t", ";"):
+        raise UsageError(f"separator {separator!r}", expected='" ", ",", "\\t" or ";"')
     enc = _codec(codepage)
     if enc is None:
         raise UsageError(f"unknown codepage {codepage!r}", expected='"iso-8859-1", "windows-1252" or "utf-8"')
@@ -1115,8 +1138,13 @@ def write_px(table: Table, path: str | Path | None, codepage: str = "iso-8859-1"
     kw("AXIS-VERSION", '"2013"')
     kw("CODEPAGE", _q(codepage, "codepage"))
     meta = table.meta
-    if meta.get("language"):
-        kw("LANGUAGE", _q(str(meta["language"]), "language"))
+    language = meta.get("language") or ("en" if translations else None)
+    if language:
+        kw("LANGUAGE", _q(str(language), "language"))
+    if translations:
+        if language in translations:
+            raise UsageError(f"translations repeat the main language {language!r}")
+        kw("LANGUAGES", _qlist([str(language), *translations], "language"))
     if meta.get("creation_date"):
         kw("CREATION-DATE", _q(str(meta["creation_date"]), "date"))
     kw("DECIMALS", str(max(int(meta.get("decimals", 0)), int(table.decimals))))
@@ -1145,8 +1173,13 @@ def write_px(table: Table, path: str | Path | None, codepage: str = "iso-8859-1"
         kw(f"VALUES({var})", _qlist(d.labels, "label"))
         if d.role == "time":
             kw(f"TIMEVAL({var})", _timeval_text(d, meta.get("timeval", {}).get(labels[i])))
-        if d.has_labels or d.role == "time":
+        if d.has_labels or d.role == "time" or translations or keys:
             kw(f"CODES({var})", _qlist(d.codes, "code"))
+        tree = (meta.get("hierarchies") or {}).get(d.name)
+        if tree:
+            kw(f"HIERARCHIES({var})", _hierarchies_text(tree, d))
+        if keys and i < len(dims) - 1:
+            kw(f"KEYS({var})", "CODES")
         if d.name != labels[i]:
             kw(f"VARIABLE-CODE({var})", _q(d.name, "dimension name"))
         elim = (meta.get("elimination") or {}).get(labels[i])
@@ -1172,16 +1205,30 @@ def write_px(table: Table, path: str | Path | None, codepage: str = "iso-8859-1"
     # flags on numbers travel as DATANOTECELL
     flagged = np.argwhere(np.isin(table.symbols, [sym.CODE["*"], sym.CODE["r"]]))
     for idx in flagged:
-        keys = ",".join(_q(_cell_key(d, int(j)), "label") for d, j in zip(dims, idx, strict=True))
-        kw(f"DATANOTECELL({keys})", _q(sym.TEXT[int(table.symbols[tuple(idx)])], "flag"))
+        cell_keys = ",".join(_q(_cell_key(d, int(j)), "label") for d, j in zip(dims, idx, strict=True))
+        kw(f"DATANOTECELL({cell_keys})", _q(sym.TEXT[int(table.symbols[tuple(idx)])], "flag"))
+    for lang, tr in (translations or {}).items():
+        _write_language(kw, lang, tr, table, labels)
     out.append("DATA=")
     width = len(dims[-1])
     cells = _cell_texts(table)
+    sep = {" ": " ", ",": ",", "\t": "\t", ";": ";"}[separator]
+    nil = '"-"'
     for start in range(0, len(cells), width):
         row = cells[start:start + width]
+        if keys and len(dims) > 1:
+            if all(c == nil for c in row):
+                continue
+            idx = np.unravel_index(start // width, tuple(len(d) for d in dims[:-1]))
+            row = [",".join(_q(d.codes[int(j)], "code") for d, j in zip(dims[:-1], idx, strict=True)) + ","] + row
+            out.append(" ".join(row))
+            continue
         for k in range(0, len(row), 20):
-            out.append(" ".join(row[k:k + 20]))
-    out[-1] += ";"
+            out.append(sep.join(row[k:k + 20]) + (sep if sep in (",", ";") and start + k + 20 < len(cells) else ""))
+    if out[-1] == "DATA=":
+        out[-1] = "DATA=;"
+    else:
+        out[-1] = out[-1].rstrip(",;") + ";"
     text = "\n".join(out) + "\n"
     try:
         raw = text.encode(enc)
@@ -1194,6 +1241,36 @@ def write_px(table: Table, path: str | Path | None, codepage: str = "iso-8859-1"
         return text
     Path(path).write_bytes(raw)
     return None
+
+
+def _hierarchies_text(tree: dict[str, list[str]], d: Dimension) -> str:
+    """HIERARCHIES value: roots, then "parent":"child" pairs, by code."""
+    items = [_q(c, "code") for c in tree.get("", [])]
+    items += [f"{_q(p, 'code')}:{_q(c, 'code')}" for p, kids in tree.items() if p for c in kids]
+    unknown = [c for c in [*tree.get("", []), *(p for p in tree if p), *(c for k in tree.values() for c in k)]
+               if c not in d.codes]
+    if unknown:
+        raise UsageError(f"hierarchy of {d.name} names {unknown[0]!r}, not a code of the dimension")
+    return ",\n".join(items)
+
+
+def _write_language(kw, lang: str, tr: dict[str, Any], table: Table, labels: list[str]) -> None:
+    """The keywords of one more language: TITLE, CONTENTS, STUB/HEADING and VALUES in it."""
+    dims = table.dimensions
+    names = [str(tr.get("variables", {}).get(d.name, labels[i])) for i, d in enumerate(dims)]
+    if len(set(names)) != len(names):
+        raise UsageError(f"translation {lang!r} gives two variables the same name")
+    title = str(tr.get("title") or table.title or table.id or "table")
+    kw(f"CONTENTS[{lang}]", _qlong(title, "contents"))
+    kw(f"TITLE[{lang}]", _qlong(title, "title"))
+    if len(dims) > 1:
+        kw(f"STUB[{lang}]", _qlist(names[:-1], "variable name"))
+    kw(f"HEADING[{lang}]", _qlist(names[-1:], "variable name"))
+    for i, d in enumerate(dims):
+        vals = [str(x) for x in tr.get("values", {}).get(d.name, d.labels)]
+        if len(vals) != len(d):
+            raise UsageError(f"translation {lang!r} gives {len(vals)} values for {len(d)} of {d.name}")
+        kw(f"VALUES[{lang}]({_q(names[i], 'variable name')})", _qlist(vals, "label"))
 
 
 def _cell_key(d: Dimension, j: int) -> str:
