@@ -39,7 +39,10 @@ MISSING = {".", "..", "...", "....", ".....", "......", ":"}
 
 def _decode_px(raw: bytes) -> str:
     m = re.search(rb'CODEPAGE\s*=\s*"([^"]+)"', raw)
-    for enc in ([m.group(1).decode("ascii")] if m else []) + ["utf-8-sig", "cp1252", "latin-1"]:
+    declared = [m.group(1).decode("ascii")] if m else []
+    if declared and declared[0].lower() in ("iso-8859-1", "windows-1252"):
+        declared = ["utf-8"] + declared  # some files declare Latin-1 but hold UTF-8 bytes
+    for enc in declared + ["utf-8-sig", "cp1252", "latin-1"]:
         try:
             return raw.decode(enc)
         except (UnicodeDecodeError, LookupError):
@@ -393,3 +396,31 @@ def test_pxwebapi_v2_jsonstat() -> None:
     t = _t("se_api_v2_TAB6471_data.json")
     doc = json.loads((REAL / "se_api_v2_TAB6471_data.json").read_text())
     assert t.size == len(doc["value"]) and [d.name for d in t.dimensions] == doc["id"]
+
+
+def _languages(name: str) -> list[str]:
+    text = _decode_px((REAL / name).read_bytes())
+    m = re.search(r'(?m)^LANGUAGES\s*=\s*(.*?);', text)
+    return re.findall(r'"([^"]+)"', m.group(1)) if m else []
+
+
+MULTILINGUAL = [(f, lang) for f in FILES if f.lower().endswith(".px") for lang in _languages(f)[1:]]
+
+
+@pytest.mark.parametrize(("name", "lang"), MULTILINGUAL)
+def test_every_language_of_a_real_file_reads_the_same_cells(name: str, lang: str) -> None:
+    main = _t(name)
+    other = _t(name, lang=lang)
+    assert other.meta["language"] == lang
+    text = _decode_px((REAL / name).read_bytes())
+    for d, o in zip(main.dimensions, other.dimensions, strict=True):  # without CODES, codes are the labels
+        assert len(o) == len(d) and (o.codes == d.codes or f'CODES("{d.label}")' not in text)
+    assert np.array_equal(other.values, main.values, equal_nan=True)
+    assert np.array_equal(other.symbols, main.symbols)
+    plain = px_plain((REAL / name).read_bytes())
+    first_var = re.search(rf'(?m)^(?:STUB|HEADING)\[{lang}\]\s*=\s*"([^"]+)"', text)
+    if first_var:  # the language's own labels, as the file gives them
+        m = re.search(rf'VALUES\[{lang}\]\("{re.escape(first_var.group(1))}"\)\s*=\s*"([^"]*)"', text)
+        if m:
+            assert other.dimensions[0].labels[0] == m.group(1)
+    assert len(MULTILINGUAL) >= 5 and plain["variables"]
