@@ -3,6 +3,7 @@
 Layouts read:
   * 1.x single  `{"dataset": {...}}` with `dimension.id`, `dimension.size`, `dimension.role`
   * 1.x bundle  `{"name1": {...}, "name2": {...}}`: one Table per named dataset
+  * a bare dataset `{"dimension": ..., "value": ...}` without `version`
   * 2.0 dataset top-level `version`, `class: "dataset"`, `id`, `size`, `role`
   * 2.0 collection whose `link.item` embeds datasets (`class: "dataset"`)
 
@@ -26,7 +27,20 @@ Decisions, each made to stay faithful to what SSB published:
     `note`, `child`, `coordinates` are kept in `meta` per dimension.
   * Roles: `time`/`geo`/`metric` → time/region/measure; other dimensions by name
     (Tid, Region, ContentsCode, Kjonn, Alder, Statsborgerskap, Landbakgrunn, ...).
+  * `status` may be any string (the schema allows it): SSB's symbols keep their meaning;
+    others (`"e"` estimate, `"p"`...) are kept in `meta["status"]` ({flat index: text}), the
+    cell stays a number when it has one (`..` when it has none). A one-element status array
+    applies to every cell.
+  * Every dataset is read: all named datasets of a 1.x bundle (also beside a `"dataset"`
+    key), a bare dataset without `version`, every dataset embedded in a 2.0 collection
+    (nested too); a collection that only links datasets by `href` is an error.
+  * `category.child` → `meta["hierarchies"]` ({dimension id: {parent: [children]}}, the
+    same key PX HIERARCHIES uses); the unit fields all categories share (label, symbol,
+    position, decimals, multiplier...) → `meta["unit"]`.
+  * A key given twice in one object, a sparse key not written canonically (`"07"`), a
+    number a float64 cannot hold exactly (over 2^53, over 17 digits, `1e309`) are errors.
 Every malformation is a ReadError naming the JSON path (e.g. `$.dataset.value[17]`).
+`write_jsonstat` writes tables back (1.x/2.0, sparse, bundles and collections).
 """
 
 from __future__ import annotations

@@ -11,13 +11,25 @@ Decisions (also in `Table.notes` when they apply to a file):
   default ISO-8859-1 (through Windows-1252 when that decodes the bytes 0x80–0x9f).
 - CODEPAGE="utf-8" with bytes that are not UTF-8: a ReadError (the declaration is wrong).
 - CODEPAGE="iso-8859-1" with bytes that are valid multi-byte UTF-8: read as UTF-8, noted.
-- DATASYMBOLn whose text is itself an SSB symbol (e.g. DATASYMBOL4=":") remaps the token.
+- DATASYMBOLn whose text is itself an SSB *missing* symbol (e.g. DATASYMBOL4=":") remaps the
+  token; any other text (`DATASYMBOL1="-"`, "n.a.") is display text only: the cell stays missing.
 - Preliminary/revised flags (`*`, `r`) travel as DATANOTECELL(...)="*" / "r".
 - The `":"` token (confidential) is not in the PX spec but is read and written.
+- DATA cells may be separated by blanks, tabs, commas or `;`; DATA that ends at the end of the
+  file after its last cell (no final `;`) is read with a note; a short or long DATA names the
+  row (line) whose cell count differs from the others.
+- KEYS("var")=VALUES|CODES: each DATA row names its STUB values; rows left out are nil
+  (`-`, 0), counted in a note; an unknown or repeated key is an error at its line.
+- A quoted string may continue over lines (SSB writes long NOTEs so); one that runs into the
+  next `KEYWORD=` line is "unterminated" at the line it starts.
+- `lang=` picks one of LANGUAGES; keywords given only in the main language are carried over
+  through the positions of STUB/HEADING/VALUES in both languages.
+- Numbers a float64 cannot hold exactly (integers over 2^53, over 17 digits) are errors.
 
 Meta keys: language, languages, translations, contents, px_source, last_updated, timeval,
 elimination, by_content, valuenotes, cellnotes, variable_notes, datasymbols,
-data_notes (DATANOTECELL), encoding, px (every other keyword, `KEY("sub")` → value).
+data_notes (DATANOTECELL), encoding, hierarchies (HIERARCHIES as {dimension name: {parent
+code: [child codes]}}, roots under ""), px (every other keyword, `KEY("sub")` → value).
 """
 
 from __future__ import annotations
