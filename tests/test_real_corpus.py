@@ -424,3 +424,26 @@ def test_every_language_of_a_real_file_reads_the_same_cells(name: str, lang: str
         if m:
             assert other.dimensions[0].labels[0] == m.group(1)
     assert len(MULTILINGUAL) >= 5 and plain["variables"]
+
+
+def test_cli_lang_and_bad_input_exit_2(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from migaudit.cli import cli
+
+    runner = CliRunner()
+    name = str(REAL / "se_BE0101F1langensvolikacelln.px")
+    result = runner.invoke(cli, ["read", name, "--lang", "sv", "--to", "csv"])
+    assert result.exit_code == 0, result.output
+    assert "Inflyttade" in result.output and "Inmigrated" not in result.output
+    result = runner.invoke(cli, ["read", name, "--lang", "de"])
+    assert result.exit_code == 2 and "no language 'de'" in result.stderr
+    result = runner.invoke(cli, ["read", str(REAL / "es_ige_galicia-2.0.json"), "--lang", "sv"])
+    assert result.exit_code == 0
+    bad = tmp_path / "dup.json"
+    bad.write_text('{"version": "2.0", "class": "dataset", "class": "dataset", "id": [], "size": [],'
+                   ' "dimension": {}, "value": [1]}', encoding="utf-8")
+    result = runner.invoke(cli, ["read", str(bad)])
+    assert result.exit_code == 2
+    err = result.stderr.strip().splitlines()
+    assert len(err) == 1 and "dup.json:$:" in err[0] and "'class' given twice" in err[0]
