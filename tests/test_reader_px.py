@@ -638,3 +638,9 @@ def test_hierarchies_name_values_of_the_variable() -> None:
     assert t.meta["hierarchies"] == {"kjønn": {"": ["Menn"], "Menn": ["Kvinner"]}}
     bad = text.replace('"Menn":"Kvinner"', '"Menn":"Barn"')
     assert "'Barn'" in _err(bad, "utf-8")
+
+
+def test_a_structural_keyword_given_twice_is_an_error() -> None:
+    text = _small("utf-8").replace('VALUES("år")="2020","2021";', 'VALUES("år")="2020","2021";\nVALUES("år")="2019","2020";')
+    msg = _err(text, "utf-8")
+    assert "bad.px:line 9:" in msg and "given twice (lines 8 and 9)" in msg

@@ -729,6 +729,11 @@ def _language_view(entries: list[_Entry], default_lang: str | None, lang: str | 
     return view, others, lang
 
 
+#: keywords that shape the cube or its cells: given twice, the file is ambiguous
+_STRUCTURAL = ("STUB", "HEADING", "VALUES", "CODES", "KEYS", "CONTVARIABLE", "TIMEVAL", "VARIABLE-CODE",
+               "DECIMALS", "SHOWDECIMALS", "CODEPAGE", "LANGUAGE", "DATANOTECELL", "HIERARCHIES",
+               "DATASYMBOL1", "DATASYMBOL2", "DATASYMBOL3", "DATASYMBOL4", "DATASYMBOL5", "DATASYMBOL6",
+               "DATASYMBOLNIL", "PRECISION", "UNITS")
 _PER_CELL = ("CELLNOTE", "CELLNOTEX", "DATANOTECELL")
 _PER_VARIABLE = ("VALUES", "CODES", "TIMEVAL", "VARIABLE-CODE", "ELIMINATION", "HIERARCHIES", "HIERARCHYLEVELS",
                  "HIERARCHYLEVELSOPEN", "HIERARCHYNAMES", "KEYS", "NOTE", "NOTEX", "VALUENOTE", "VALUENOTEX",
@@ -764,6 +769,9 @@ def read(data: bytes, source: str, lang: str | None = None) -> list[Table]:
         if e.key in ("NOTE", "NOTEX") and not e.sub:
             notes_list.append(" ".join(_items(e, source)))
             continue
+        if k in main and e.key in _STRUCTURAL:
+            raise ReadError(f"{e.name} is given twice (lines {main[k].line} and {e.line})", source=source,
+                            where=f"line {e.line}", expected=f"{e.key} once: which one holds is not for a reader to guess")
         if k in main and e.key not in ("VALUENOTE", "VALUENOTEX", "CELLNOTE", "CELLNOTEX"):
             notes.append(f"line {e.line}: {e.name} repeats line {main[k].line}; the later value is used")
         main[k] = e
