@@ -298,9 +298,24 @@ def test_junk_value_and_unknown_status(big_raw):
     doc["dataset"]["value"][17] = True
     assert "$.dataset.value[17]" in _error(doc)
     doc = copy.deepcopy(big_raw)
-    doc["dataset"]["status"]["34650"] = "?"
+    doc["dataset"]["status"]["34650"] = 7
     msg = _error(doc)
-    assert '$.dataset.status["34650"]' in msg and "unknown status symbol" in msg
+    assert '$.dataset.status["34650"]' in msg and "status is a JSON number" in msg
+
+
+def test_any_status_string_is_kept_and_a_number_stays_a_number(big_raw):
+    """The schema allows any status string: 'e' (estimate) beside a number keeps the number."""
+    doc = copy.deepcopy(big_raw)
+    values = doc["dataset"]["value"]
+    i = next(k for k, v in enumerate(values) if isinstance(v, int | float) and v)
+    doc["dataset"]["status"][str(i)] = "e"
+    j = next(k for k, v in enumerate(values) if v is None)
+    doc["dataset"]["status"][str(j)] = "p"
+    (t,) = jsonstat.read(_dump(doc), "x.json")
+    flat_v, flat_s = t.values.ravel(), t.symbols.ravel()
+    assert flat_v[i] == values[i] and flat_s[i] == 0
+    assert np.isnan(flat_v[j]) and sym.TEXT[flat_s[j]] == ".."
+    assert t.meta["status"] == {str(min(i, j)): "e" if i < j else "p", str(max(i, j)): "p" if i < j else "e"}
 
 
 def test_index_gaps_duplicates_and_missing_keys(small_raw):
@@ -436,3 +451,80 @@ def test_fuzz_structural_mutations_of_real_file(edits):
         except (KeyError, IndexError, TypeError):
             continue
     _read_or_error(json.dumps(doc).encode())
+
+
+# --- issue 9/10: spec forms and bad input ------------------------------------------------------
+
+
+def test_duplicate_keys_are_errors_naming_the_object(small_raw):
+    text = _dump(small_raw).decode()
+    dup = text.replace('"version"', '"label": "again", "version"', 1) if '"label"' in text else None
+    assert dup is not None
+    msg = _error(dup.encode())
+    assert "bad.json:$:" in msg and "key 'label' given twice" in msg
+    i = text.index('"index"')
+    inner = text[:i] + '"label": {}, ' + text[i:]
+    msg = _error(inner.encode())
+    assert "given twice" in msg and ".category:" in msg
+
+
+def test_07_and_7_do_not_name_the_same_cell(small_raw):
+    doc = copy.deepcopy(small_raw)
+    doc["value"] = {str(i): v for i, v in enumerate(doc["value"]) if v is not None} if isinstance(
+        doc["value"], list) else doc["value"]
+    doc["value"]["07"] = 5
+    msg = _error(doc)
+    assert '$.value["07"]' in msg and "'7'" in msg
+
+
+@pytest.mark.parametrize("number", ["1" * 400, "12345678901234567890", "9007199254740993", "1e309", "-1e400",
+                                    "0.12345678901234567890123"])
+def test_numbers_float64_cannot_hold_are_errors(small_raw, number):
+    doc = copy.deepcopy(small_raw)
+    text = _dump(doc).decode()
+    i = text.index('"value"')
+    j = text.index("[", i) + 1
+    bad = text[:j] + number + "," + text[text.index(",", j) + 1:]
+    msg = _error(bad.encode())
+    assert "$.value[0]" in msg and "float64" in msg and "\n" not in msg
+
+
+def test_non_finite_literals_are_errors(small_raw):
+    text = _dump(small_raw).decode()
+    j = text.index("[", text.index('"value"')) + 1
+    bad = text[:j] + "NaN," + text[text.index(",", j) + 1:]
+    assert "finite" in _error(bad.encode()) or "NaN" in _error(bad.encode())
+
+
+def test_one_element_status_applies_to_every_cell(small_raw):
+    doc = copy.deepcopy(small_raw)
+    doc["status"] = ["*"]
+    doc["value"] = [1 if v is None else v for v in doc["value"]] if isinstance(doc["value"], list) else doc["value"]
+    (t,) = _read_doc(doc)
+    assert set(t.symbol_counts()) <= {"*"} and any("one element" in n for n in t.notes)
+
+
+def test_collection_that_only_links_is_an_error_and_embedded_ones_all_read(small_raw):
+    link_only = {"version": "2.0", "class": "collection", "link": {"item": [{"class": "dataset", "href": "x"}]}}
+    assert "$.link.item[0]" in _error(link_only)
+    nested = {"version": "2.0", "class": "collection", "link": {"item": [
+        small_raw, {"class": "collection", "link": {"item": [small_raw, small_raw]}}]}}
+    assert len(_read_doc(nested)) == 3
+
+
+def test_child_and_unit_are_kept(small_raw):
+    doc = copy.deepcopy(small_raw)
+    dim_id = doc["id"][0]
+    cat = doc["dimension"][dim_id]["category"]
+    codes = list(cat["index"]) if isinstance(cat["index"], list) else sorted(cat["index"], key=cat["index"].get)
+    cat["child"] = {codes[0]: codes[1:]}
+    for other in doc["id"]:
+        doc["dimension"][other]["category"].pop("unit", None)
+    cat["unit"] = {c: {"label": "persons", "decimals": 1, "multiplier": 6, "symbol": "M", "position": "end"}
+                   for c in codes}
+    (t,) = _read_doc(doc)
+    assert t.meta["hierarchies"] == {dim_id: {codes[0]: codes[1:]}}
+    assert t.meta["unit"] == {"decimals": 1, "label": "persons", "multiplier": 6, "position": "end", "symbol": "M"}
+    assert t.decimals == 1
+    cat["child"] = {codes[0]: ["nope"]}
+    assert "child 'nope'" in _error(doc)

@@ -563,3 +563,84 @@ def mutated(draw: st.DrawFn) -> bytes:
 @given(data=mutated())
 def test_fuzz_mutations(data: bytes) -> None:
     _read_or_error(data)
+
+
+# --- issue 9/10: spec forms and bad input ------------------------------------------------------
+
+
+def test_extra_cell_in_a_row_is_reported_at_that_row(base: str) -> None:
+    lines = base.split("\n")
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("DATA=")) + 3
+    lines[start] = lines[start] + " 99"
+    msg = _err("\n".join(lines))
+    assert f"bad.px:line {start + 1}:" in msg and "one too many" in msg
+
+
+def test_datasymbol_nil_text_never_turns_a_missing_cell_into_zero() -> None:
+    text = _small("utf-8").replace('DATA=\n1 2\n3 "-";', 'DATASYMBOL1="-";\nDATA=\n1 "."\n3 "-";')
+    t = read_text(text, "utf-8")
+    assert sym.TEXT[t.symbols[0, 1]] == "." and np.isnan(t.values[0, 1])
+    assert any("display text only" in n for n in t.notes)
+
+
+@pytest.mark.parametrize("timeval", [
+    'TLIST(A1)', 'TLIST(X9),"2020","2021"', 'TLIST(A1, "2020")-', 'TLIST(A1, "2020")-"2021"-"2022"',
+    'TLIST(M1, "202013")-"202101"', 'TLIST(A1 "2020","2021"', 'TLIST(Q1),"20201",', 'TLIST(A1),TLIST(A1)',
+])
+def test_unexpected_timeval_is_one_clear_error(timeval: str) -> None:
+    text = _small("utf-8").replace('VALUES("år")="2020","2021";', f'TIMEVAL("år")={timeval};')
+    msg = _err(text, "utf-8")
+    assert "bad.px:line 8:" in msg and "TIMEVAL" in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize("cell", ["12345678901234567890", "9007199254740993", "1" * 400, "1.23456789012345678901"])
+def test_numbers_a_float64_cannot_hold_are_errors(cell: str) -> None:
+    msg = _err(_small("utf-8").replace('3 "-";', f'3 {cell};'), "utf-8")
+    assert "bad.px:line 11:" in msg and "more digits than a float64 holds" in msg
+
+
+def test_integers_up_to_2_53_read_exactly() -> None:
+    t = read_text(_small("utf-8").replace('3 "-";', '3 9007199254740992;'), "utf-8")
+    assert t.values[1, 1] == 2**53
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_data_separators(sep: str) -> None:
+    t = read_text(_small("utf-8").replace('DATA=\n1 2\n3 "-";', f'DATA=\n1{sep}2{sep}\n3{sep}"-";'), "utf-8")
+    assert t.values.tolist() == [[1.0, 2.0], [3.0, 0.0]]
+
+
+def test_missing_final_semicolon_is_noted_and_a_short_file_is_an_error() -> None:
+    t = read_text(_small("utf-8").replace('3 "-";', '3 "-"'), "utf-8")
+    assert any("without ';'" in n for n in t.notes)
+    msg = _err(_small("utf-8").replace('3 "-";', '3'), "utf-8")
+    assert "DATA has 3 cells, expected 4" in msg
+
+
+def test_multi_line_string_is_read_and_an_unclosed_one_names_its_line() -> None:
+    t = read_text(_small("utf-8").replace('TITLE="Fødte og døde";', 'TITLE="Fødte\nog døde";'), "utf-8")
+    assert t.title == "Fødte\nog døde" and t.dimensions[0].labels == ("Menn", "Kvinner")
+    msg = _err(_small("utf-8").replace('TITLE="Fødte og døde";', 'TITLE="Fødte og døde;'), "utf-8")
+    assert "bad.px:line 4:" in msg and "unterminated string" in msg
+
+
+def test_keys_rows_name_unknown_values_or_repeat() -> None:
+    keys = _small("utf-8").replace('DATA=\n1 2\n3 "-";', 'KEYS("kjønn")=VALUES;\nDATA=\n"Menn",1 2\n"Barn",3 4;')
+    barn, menn = line_of(keys, '"Barn'), line_of(keys, '"Menn",1')
+    assert "'Barn'" in _err(keys, "utf-8") and f"bad.px:line {barn}:" in _err(keys, "utf-8")
+    again = keys.replace('"Barn"', '"Menn"')
+    assert f"repeats line {menn}" in _err(again, "utf-8")
+
+
+def test_hierarchies_name_values_of_the_variable() -> None:
+    text = _small("utf-8").replace("DATA=", 'HIERARCHIES("kjønn")="Menn","Menn":"Kvinner";\nDATA=')
+    t = read_text(text, "utf-8")
+    assert t.meta["hierarchies"] == {"kjønn": {"": ["Menn"], "Menn": ["Kvinner"]}}
+    bad = text.replace('"Menn":"Kvinner"', '"Menn":"Barn"')
+    assert "'Barn'" in _err(bad, "utf-8")
+
+
+def test_a_structural_keyword_given_twice_is_an_error() -> None:
+    text = _small("utf-8").replace('VALUES("år")="2020","2021";', 'VALUES("år")="2020","2021";\nVALUES("år")="2019","2020";')
+    msg = _err(text, "utf-8")
+    assert "bad.px:line 9:" in msg and "given twice (lines 8 and 9)" in msg

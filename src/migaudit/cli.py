@@ -52,7 +52,9 @@ def cli() -> None:
                    "table id. Default: stdout.")
 @click.option("--table", "table_id", default=None, help="Only the table with this id (see the preview).")
 @click.option("--format", "fmt", default=None, help="Force a reader (jsonstat, px, statbank_csv, printed, webtext, tidy, wide_csv).")
-def read_cmd(file: Path, to: str | None, output: Path | None, table_id: str | None, fmt: str | None) -> None:
+@click.option("--lang", "lang", default=None, help="Language of a multilingual PX file (default: its main LANGUAGE).")
+def read_cmd(file: Path, to: str | None, output: Path | None, table_id: str | None, fmt: str | None,
+             lang: str | None = None) -> None:
     """Read FILE and preview its cube, or write it tidy with --to.
 
     A file with several tables is written one file per table into a folder (-o DIR/), or
@@ -60,7 +62,7 @@ def read_cmd(file: Path, to: str | None, output: Path | None, table_id: str | No
     """
     from .readers import read, tidy
 
-    tables = read(file, fmt)
+    tables = read(file, fmt, lang=lang)
     if table_id is not None:
         chosen = [t for t in tables if t.id == table_id]
         if not chosen:

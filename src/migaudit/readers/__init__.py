@@ -129,21 +129,27 @@ def check_line_lengths(data: bytes, source: str, limit: int = MAX_LINE_BYTES) ->
         pos = cut + 1
 
 
-def read_bytes(data: bytes, source: str, format: str | None = None) -> list[Table]:
+def read_bytes(data: bytes, source: str, format: str | None = None, lang: str | None = None) -> list[Table]:
     """Every table in `data`, read by `format` or by the reader that recognises it."""
     if format is not None and format not in READERS:
         raise UsageError(f"unknown format {format!r}", expected=" | ".join(READERS))
     module = reader_module(format) if format else choose_reader(data, source)
     if module.__name__.rsplit(".", 1)[-1] in LINE_READERS:
         check_line_lengths(data, source)
-    tables = module.read(data, source)
+    if lang is None:
+        tables = module.read(data, source)
+    elif module.__name__.rsplit(".", 1)[-1] in ("px", "jsonstat"):
+        tables = module.read(data, source, lang=lang)
+    else:
+        raise ReadError(f"a language ({lang!r}) was asked for, but this is a {module.__name__.rsplit('.', 1)[-1]} "
+                        "file, which has one language", source=source, expected="a PX or JSON-stat file")
     if not tables:
         raise ReadError("no table found", source=source)
     return tables
 
 
-def read(path: str | Path, format: str | None = None) -> list[Table]:
-    """Every table in the file at `path` (a printed page may hold several)."""
+def read(path: str | Path, format: str | None = None, lang: str | None = None) -> list[Table]:
+    """Every table in the file at `path` (a printed page may hold several); `lang` picks a PX language."""
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -153,7 +159,7 @@ def read(path: str | Path, format: str | None = None) -> list[Table]:
         raise ReadError("is a folder, not a file", source=str(p)) from None
     except OSError as e:
         raise ReadError(f"cannot read: {e.strerror}", source=str(p)) from None
-    return read_bytes(data, str(p), format)
+    return read_bytes(data, str(p), format, lang)
 
 
 def read_table(path: str | Path, format: str | None = None) -> Table:

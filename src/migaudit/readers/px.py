@@ -11,13 +11,25 @@ Decisions (also in `Table.notes` when they apply to a file):
   default ISO-8859-1 (through Windows-1252 when that decodes the bytes 0x80–0x9f).
 - CODEPAGE="utf-8" with bytes that are not UTF-8: a ReadError (the declaration is wrong).
 - CODEPAGE="iso-8859-1" with bytes that are valid multi-byte UTF-8: read as UTF-8, noted.
-- DATASYMBOLn whose text is itself an SSB symbol (e.g. DATASYMBOL4=":") remaps the token.
+- DATASYMBOLn whose text is itself an SSB *missing* symbol (e.g. DATASYMBOL4=":") remaps the
+  token; any other text (`DATASYMBOL1="-"`, "n.a.") is display text only: the cell stays missing.
 - Preliminary/revised flags (`*`, `r`) travel as DATANOTECELL(...)="*" / "r".
 - The `":"` token (confidential) is not in the PX spec but is read and written.
+- DATA cells may be separated by blanks, tabs, commas or `;`; DATA that ends at the end of the
+  file after its last cell (no final `;`) is read with a note; a short or long DATA names the
+  row (line) whose cell count differs from the others.
+- KEYS("var")=VALUES|CODES: each DATA row names its STUB values; rows left out are nil
+  (`-`, 0), counted in a note; an unknown or repeated key is an error at its line.
+- A quoted string may continue over lines (SSB writes long NOTEs so); one that runs into the
+  next `KEYWORD=` line is "unterminated" at the line it starts.
+- `lang=` picks one of LANGUAGES; keywords given only in the main language are carried over
+  through the positions of STUB/HEADING/VALUES in both languages.
+- Numbers a float64 cannot hold exactly (integers over 2^53, over 17 digits) are errors.
 
 Meta keys: language, languages, translations, contents, px_source, last_updated, timeval,
 elimination, by_content, valuenotes, cellnotes, variable_notes, datasymbols,
-data_notes (DATANOTECELL), encoding, px (every other keyword, `KEY("sub")` → value).
+data_notes (DATANOTECELL), encoding, hierarchies (HIERARCHIES as {dimension name: {parent
+code: [child codes]}}, roots under ""), px (every other keyword, `KEY("sub")` → value).
 """
 
 from __future__ import annotations
@@ -137,9 +149,11 @@ def _decode(data: bytes, source: str, notes: list[str]) -> tuple[str, str]:
 # --- tokens ------------------------------------------------------------------------------
 
 _TOKEN = re.compile(
-    r'(?P<ws>[^\S\n]+)|(?P<nl>\n)|(?P<str>"[^"\n]*")|(?P<bad>"[^"\n]*)'
+    r'(?P<ws>[^\S\n]+)|(?P<nl>\n)|(?P<str>"[^"]*")|(?P<bad>"[^"]*)'
     r'|(?P<punct>[\[\]()=,;])|(?P<word>[^\s"\[\]()=,;]+)'
 )
+#: a keyword line inside a "string": the string was never closed, not continued
+_KEY_LINE = re.compile(r'\n[ \t]*[A-Z][A-Z0-9-]*(\[[A-Za-z_-]+\])?(\([^)\n]*\))?[ \t]*=')
 
 
 @dataclass
@@ -176,7 +190,16 @@ class _Scanner:
             if kind == "bad":
                 raise self.error(f"unterminated string {m.group()[:40]!r}", expected='a closing " on the same line')
             if kind == "str":
-                return _Tok("str", m.group()[1:-1], self.line, self.pos)
+                body = m.group()[1:-1]
+                line = self.line
+                if "\n" in body:  # a string continued over lines (SSB writes long NOTEs so)
+                    if _KEY_LINE.search(body):
+                        first = body.split("\n", 1)[0]
+                        raise self.error(f'unterminated string "{first[:40]}', line,
+                                         expected='a closing " before the next KEYWORD=')
+                    self.line += body.count("\n")
+                    body = body.replace("\r\n", "\n")
+                return _Tok("str", body, line, self.pos)
             return _Tok(kind or "word", m.group(), self.line, self.pos)
         return None
 
@@ -292,6 +315,7 @@ def _parse(text: str, source: str) -> tuple[list[_Entry], _Scanner, int]:
 # --- DATA ----------------------------------------------------------------------------------
 
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+_LONG_DIGITS = re.compile(rb"\d{16}")
 _FAST_CHARS = b'0123456789+-.eE":, \t\r\n'
 _QUOTED = re.compile(r'"[^"]*"')
 _TOKENS = {t: c for c, t in enumerate(sym.TEXT) if t and t not in ("*", "r")}
@@ -306,8 +330,8 @@ def _cells_fast(text: str, start: int, n: int, symbol_map: dict[str, int]) -> tu
     if not body.isascii():
         return None
     raw = body.encode("ascii")
-    if raw.translate(None, _FAST_CHARS) or raw.count(b'"') % 2:
-        return None
+    if raw.translate(None, _FAST_CHARS) or raw.count(b'"') % 2 or _LONG_DIGITS.search(raw):
+        return None  # the exact scanner names what it cannot read (or cannot hold exactly)
     tail = text[end + 1:]
     after = end + 1 + (len(tail) - len(tail.lstrip()))
     parsed = _cells_numpy(body, raw, n, symbol_map)
@@ -366,44 +390,169 @@ def _cells_numpy(body: str, raw: bytes, n: int, symbol_map: dict[str, int]) -> t
     return values, symbols
 
 
-def _cells_exact(sc: _Scanner, n: int, symbol_map: dict[str, int], data_line: int) -> tuple[np.ndarray, np.ndarray]:
-    """Token-by-token DATA parse that names the line of any problem."""
+def _cell(t: _Tok, i: int, symbol_map: dict[str, int], sc: _Scanner) -> tuple[float, int]:
+    """(value, symbol) of one DATA token; a clear error for anything else."""
+    tok = t.text.strip() if t.kind == "str" else t.text
+    if _NUMBER.match(tok):
+        digits = tok.lstrip("+-").split("e")[0].split("E")[0].replace(".", "").lstrip("0")
+        if len(digits) > 15 and (len(digits) > 17 or ("." not in tok and abs(int(tok)) > 2**53)):
+            raise sc.error(f"number {tok[:40]} in DATA (cell {i + 1}) has more digits than a float64 holds exactly",
+                           t.line, expected="at most 15 significant digits (integers up to 2^53)")
+        v = float(tok)
+        if not math.isfinite(v):
+            raise sc.error(f"number {tok[:40]} in DATA is out of range (cell {i + 1})", t.line)
+        return v, sym.NUMBER
+    if tok in symbol_map:
+        code = symbol_map[tok]
+        return (0.0 if code == sym.NIL else math.nan), code
+    shown = f'"{t.text}"' if t.kind == "str" else t.text
+    what = "unknown symbol" if t.kind == "str" and not re.search(r"\d", tok) else "not a number or symbol"
+    raise sc.error(f"{what} {shown[:40]} in DATA (cell {i + 1})", t.line,
+                   expected='a number or one of "." ".." "..." "...." "....." "......" "-" ":"')
+
+
+_CELL_TEXT = re.compile(r'"[^"]*"|[^\s,;"]+')
+
+
+def _row_problem(sc: _Scanner, data_line: int, width: int) -> str | None:
+    """`line N has k cells where the other rows have m`, when DATA is written a row per line."""
+    start = sc.text.find("DATA", 0)
+    m = re.search(r'(?m)^[ \t]*DATA[ \t]*=', sc.text)
+    if m is None:
+        return None
+    start = m.end()
+    end = sc.text.find(";", start)
+    body = sc.text[start: end if end >= 0 else len(sc.text)]
+    counts = [(data_line + k, len(_CELL_TEXT.findall(line))) for k, line in enumerate(body.split("\n"))]
+    counts = [(ln, c) for ln, c in counts if c]
+    if len(counts) < 3:
+        return None
+    freq: dict[int, int] = {}
+    for _, c in counts:
+        freq[c] = freq.get(c, 0) + 1
+    mode = max(freq, key=lambda c: freq[c])
+    if freq[mode] * 2 < len(counts) or width % mode and mode % width:
+        return None
+    for ln, c in counts[:-1]:
+        if c != mode:
+            return f"line {ln} has {c} cells where the other rows have {mode}"
+    ln, c = counts[-1]
+    if c > mode or (c < mode and mode == width):
+        return f"line {ln} has {c} cells where the other rows have {mode}"
+    return None
+
+
+def _cells_exact(sc: _Scanner, n: int, symbol_map: dict[str, int], data_line: int, notes: list[str],
+                 width: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Token-by-token DATA parse that names the line of any problem.
+
+    Cells may be separated by blanks, tabs, commas or semicolons (the spec allows all);
+    the `;` that follows the last cell ends DATA, and a file that simply ends after the
+    last cell is read with a note.
+    """
     values = np.empty(n, dtype=np.float64)
     symbols = np.zeros(n, dtype=np.uint8)
     i = 0
+    semis = first_semi = 0
     while True:
         t = sc.next()
         if t is None:
-            raise ReadError(f"DATA is not ended by ';' ({i} cells found)", source=sc.source,
-                            where=f"line {sc.line}", expected=f"{n} cells then ';'")
+            if i == n and n:
+                notes.append(f"DATA ends at the end of the file without ';' (all {n} cells present)")
+                break
+            where = _row_problem(sc, data_line, width)
+            raise ReadError(f"DATA has {i} cells, expected {n} (the product of the VALUES counts)"
+                            + (f": {where}" if where else ""), source=sc.source,
+                            where=where.split(" has ")[0] if where else f"line {first_semi or sc.line}",
+                            expected=f"{n} cells starting at line {data_line}, then ';'")
         if t.kind == "punct":
             if t.text == ";":
-                break
+                if i == n:
+                    break
+                semis += 1
+                first_semi = first_semi or t.line
+                continue
             if t.text == ",":
                 continue
             raise sc.error(f"unexpected {t.text!r} in DATA", t.line, expected="numbers or quoted symbols")
         if i >= n:
-            raise sc.error(f"DATA has more cells than the {n} the variables give: extra cell {t.text!r}",
+            where = _row_problem(sc, data_line, width)
+            if where:
+                raise ReadError(f"DATA has more cells than the {n} the variables give: {where} "
+                                f"(cell {t.text[:40]!r} is one too many)", source=sc.source,
+                                where=where.split(" has ")[0], expected=f"{n} cells")
+            raise sc.error(f"DATA has more cells than the {n} the variables give: extra cell {t.text[:40]!r}",
                            t.line, expected=f"{n} cells")
-        tok = t.text.strip() if t.kind == "str" else t.text
-        if _NUMBER.match(tok):
-            values[i], symbols[i] = float(tok), sym.NUMBER
-            if not math.isfinite(values[i]):
-                raise sc.error(f"number {tok} in DATA is out of range (cell {i + 1})", t.line)
-        elif tok in symbol_map:
-            code = symbol_map[tok]
-            values[i], symbols[i] = (0.0 if code == sym.NIL else math.nan), code
-        else:
-            shown = f'"{t.text}"' if t.kind == "str" else t.text
-            what = "unknown symbol" if t.kind == "str" and not re.search(r"\d", tok) else "not a number or symbol"
-            raise sc.error(f"{what} {shown} in DATA (cell {i + 1})", t.line,
-                           expected='a number or one of "." ".." "..." "...." "....." "......" "-" ":"')
+        values[i], symbols[i] = _cell(t, i, symbol_map, sc)
         i += 1
-    if i != n:
-        raise ReadError(f"DATA has {i} cells, expected {n} (the product of the VALUES counts)",
-                        source=sc.source, where=f"line {sc.line}",
-                        expected=f"{n} cells starting at line {data_line}")
+    if semis:
+        notes.append(f"DATA separates cells with ';' ({semis} times); read as separators, as the spec allows")
     return values, symbols
+
+
+def _cells_keys(sc: _Scanner, dims: list[Dimension], variables: list[str], keys_kind: dict[str, str],
+                symbol_map: dict[str, int], data_line: int, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """DATA of a KEYS file: each row names its STUB values, then holds the other variables' cells.
+
+    Rows the file leaves out are nil (0, symbol '-'): a KEYS file may omit rows of zeros.
+    """
+    key_pos = [variables.index(v) for v in keys_kind]
+    other = [j for j in range(len(dims)) if j not in key_pos]
+    m = math.prod(len(dims[j]) for j in other)
+    lookups = []
+    for v, j in zip(keys_kind, key_pos, strict=True):
+        d = dims[j]
+        names = d.codes if keys_kind[v] == "CODES" else d.labels
+        lookups.append((v, {x: k for k, x in enumerate(names)}))
+    shape = tuple(len(d) for d in dims)
+    n_rows = math.prod(shape[j] for j in key_pos)
+    values = np.zeros((n_rows, m))
+    symbols = np.full((n_rows, m), sym.NIL, dtype=np.uint8)
+    seen: dict[int, int] = {}
+    row_keys: list[int] = []
+    row_line = 0
+    cells = 0
+    done = False
+    while not done:
+        t = sc.next()
+        if t is None:
+            if row_keys or cells:
+                raise sc.error(f"DATA ends inside a KEYS row ({cells} of {m} cells)", row_line,
+                               expected=f"{len(key_pos)} keys and {m} cells per row")
+            notes.append("DATA ends at the end of the file without ';'")
+            break
+        if t.kind == "punct":
+            if t.text == ",":
+                continue
+            if t.text == ";" and not row_keys and not cells:
+                break
+            raise sc.error(f"unexpected {t.text!r} in a KEYS row", t.line,
+                           expected=f"{len(key_pos)} keys and {m} cells per row")
+        if len(row_keys) < len(key_pos):
+            v, lookup = lookups[len(row_keys)]
+            if t.text not in lookup:
+                raise sc.error(f'KEYS row names {t.text[:40]!r}, not one of the {keys_kind[v]} of "{v}"', t.line,
+                               expected=f'a value of "{v}"')
+            if not row_keys:
+                row_line = t.line
+            row_keys.append(lookup[t.text])
+            continue
+        r = int(np.ravel_multi_index(row_keys, tuple(shape[j] for j in key_pos)))
+        if cells == 0 and r in seen:
+            raise sc.error(f"KEYS row {row_keys} repeats line {seen[r]}", t.line, expected="each row once")
+        values[r, cells], symbols[r, cells] = _cell(t, r * m + cells, symbol_map, sc)
+        cells += 1
+        if cells == m:
+            seen[r] = row_line
+            row_keys, cells = [], 0
+    absent = n_rows - len(seen)
+    if absent:
+        notes.append(f"KEYS: {absent} of {n_rows} rows are not in DATA: read as nil ('-', 0)")
+    # rows × other-cells back to the cube's own axis order
+    cube = values.reshape(tuple(shape[j] for j in key_pos) + tuple(shape[j] for j in other))
+    syms = symbols.reshape(cube.shape)
+    order = np.argsort(key_pos + other)
+    return np.transpose(cube, order).ravel(), np.transpose(syms, order).ravel()
 
 
 # --- building the table ----------------------------------------------------------------------
@@ -426,39 +575,59 @@ def _role(name: str, label: str) -> str | None:
 
 
 def _timeval(e: _Entry, source: str) -> dict[str, Any]:
+    """TIMEVAL: `TLIST(A1),"1994","1995"`, `TLIST(A1,"1994"-"1996")` or a plain list of times."""
     toks = e.value
-    if toks and toks[0].kind == "word" and toks[0].text.upper().startswith("TLIST"):
-        inner: list[str] = []
-        k = 1
-        if len(toks) > 1 and toks[1].text == "(":
-            k = 2
-            while k < len(toks) and toks[k].text != ")":
-                if toks[k].text != ",":
-                    inner.append(toks[k].text)
-                k += 1
-            k += 1
-        if not inner:
-            raise ReadError(f"{e.name}: TLIST without a time scale", source=source, where=f"line {e.line}",
-                            expected="TLIST(A1), TLIST(Q1), TLIST(M1)...")
-        rest = toks[k:]
-        if rest and rest[0].text == ",":
-            rest = rest[1:]
-        out: dict[str, Any] = {"tlist": inner[0]}
-        if len(inner) > 1 and rest and rest[0].text == "-":
-            out["from"], out["to"] = inner[1], rest[1].text if len(rest) > 1 else ""
-        else:
-            out["values"] = _items(_Entry(e.key, e.lang, e.sub, rest, e.line), source) if rest else []
+    expected = 'TLIST(A1),"1994","1995",... or TLIST(A1,"1994")-"1996"'
+
+    def bad(why: str) -> ReadError:
+        return ReadError(f"{e.name}: {why}", source=source, where=f"line {e.line}", expected=expected)
+
+    if not (toks and toks[0].kind == "word" and toks[0].text.upper().startswith("TLIST")):
+        try:
+            return {"tlist": None, "values": _items(e, source)}
+        except ReadError:
+            raise bad("not a list of times") from None
+    if len(toks) < 4 or toks[1].text != "(" or toks[2].kind not in ("word", "str"):
+        raise bad("TLIST without a time scale")
+    scale = toks[2].text.upper()
+    if scale not in ("A1", "H1", "T1", "Q1", "M1", "W1"):
+        raise bad(f"unknown time scale {toks[2].text[:10]!r}")
+    k = 3
+    out: dict[str, Any] = {"tlist": scale}
+    if toks[k].text == ",":  # TLIST(A1,"1994"-"1996")
+        shape = "".join("s" if t.kind == "str" else t.text for t in toks[k + 1:])
+        if shape not in ("s)-s", "s-s)"):  # the spec's TLIST(A1, "1994")-"1996", or inside the brackets
+            raise bad('a TLIST range is not "from")-"to"')
+        strs = [t.text for t in toks[k + 1:] if t.kind == "str"]
+        out["from"], out["to"] = strs[0], strs[1]
         return out
-    return {"tlist": None, "values": _items(e, source)}
+    if toks[k].text != ")":
+        raise bad("TLIST( is not closed")
+    rest = toks[k + 1:]
+    if not rest:
+        out["values"] = []
+        return out
+    if rest[0].text != ",":
+        raise bad("the times do not follow TLIST(...) after a comma")
+    try:
+        out["values"] = _items(_Entry(e.key, e.lang, e.sub, rest[1:], e.line), source)
+    except ReadError:
+        raise bad("the times are not quoted strings separated by commas") from None
+    return out
 
 
 def _expand_range(tv: dict[str, Any], e_line: int, source: str) -> list[str]:
-    per = {"A1": 1, "H1": 2, "T1": 3, "Q1": 4, "M1": 12, "W1": 52}.get(str(tv["tlist"]).upper())
+    per = {"A1": 1, "H1": 2, "T1": 3, "Q1": 4, "M1": 12, "W1": 53}.get(str(tv["tlist"]).upper())
+    if "from" not in tv:
+        raise ReadError("TIMEVAL lists no times and there is no VALUES for the variable", source=source,
+                        where=f"line {e_line}", expected="VALUES for the time variable")
     a, b = str(tv["from"]), str(tv["to"])
-    if per is None or not (a.isdigit() and b.isdigit() and len(a) == len(b) >= 4):
+    width = len(a) - 4
+    if per is None or not (a.isascii() and b.isascii() and a.isdigit() and b.isdigit() and len(a) == len(b) >= 4
+                           and (width == 0) == (per == 1) and width <= 2
+                           and all(1 <= int(x[4:] or 1) <= per for x in (a, b))):
         raise ReadError(f"cannot expand the TIMEVAL range {a}-{b}", source=source, where=f"line {e_line}",
                         expected="VALUES for the time variable")
-    width = len(a) - 4
 
     def ordinal(x: str) -> int:
         return int(x[:4]) * per + (int(x[4:]) - 1 if width else 0)
@@ -469,8 +638,119 @@ def _expand_range(tv: dict[str, Any], e_line: int, source: str) -> list[str]:
     return [f"{o // per}" + (f"{o % per + 1:0{width}d}" if width else "") for o in range(lo, hi + 1)]
 
 
-def read(data: bytes, source: str) -> list[Table]:
-    """The one cube in a PX file; ReadError naming the line of anything that does not fit."""
+def _languages(entries: list[_Entry], source: str) -> list[str]:
+    for e in entries:
+        if e.key == "LANGUAGES" and e.lang is None:
+            return _items(e, source)
+    return []
+
+
+def _language_view(entries: list[_Entry], default_lang: str | None, lang: str | None,
+                   source: str) -> tuple[list[_Entry], list[_Entry], str | None]:
+    """(entries of the chosen language, the other languages' entries, the language chosen).
+
+    Language-dependent keywords name variables and values in their own language
+    (`VALUES[sv]("ålder")`); keywords given only in the main language are translated through
+    the positions of STUB/HEADING and VALUES in both languages, so CODES, KEYS, ELIMINATION,
+    PRECISION... still apply.
+    """
+    def is_main(e: _Entry) -> bool:
+        return e.lang is None or e.lang == default_lang
+
+    if lang is None or lang == default_lang or (default_lang is None and lang in ("", None)):
+        return [e for e in entries if is_main(e)], [e for e in entries if not is_main(e)], default_lang
+    own = [e for e in entries if e.lang == lang]
+    if not own:
+        known = _languages(entries, source) or ([default_lang] if default_lang else [])
+        raise ReadError(f"no language {lang!r} in the file", source=source, where="line 1",
+                        expected="one of " + (", ".join(map(repr, known)) if known else "the file's own (no LANGUAGES)"))
+    mains = [e for e in entries if is_main(e)]
+    others = [e for e in entries if not is_main(e) and e.lang != lang]
+
+    def first(key: str, group: list[_Entry], sub: tuple[str, ...] = ()) -> _Entry | None:
+        return next((e for e in group if e.key == key and e.sub == sub), None)
+
+    var_map: dict[str, str] = {}
+    for key in ("STUB", "HEADING"):
+        a, b = first(key, mains), first(key, own)
+        if a is not None and b is not None:
+            va, vb = _items(a, source), _items(b, source)
+            if len(va) != len(vb):
+                raise ReadError(f"{key}[{lang}] has {len(vb)} variables but {key} has {len(va)}", source=source,
+                                where=f"line {b.line}", expected=f"{len(va)} variables")
+            var_map.update(zip(va, vb, strict=True))
+    value_map: dict[str, dict[str, str]] = {}
+    for var, var_l in var_map.items():
+        a, b = first("VALUES", mains, (var,)), first("VALUES", own, (var_l,))
+        if a is not None and b is not None:
+            la, lb = _items(a, source), _items(b, source)
+            if len(la) != len(lb):
+                raise ReadError(f'VALUES[{lang}]("{var_l}") has {len(lb)} values but VALUES("{var}") has {len(la)}',
+                                source=source, where=f"line {b.line}", expected=f"{len(la)} values")
+            value_map[var] = dict(zip(la, lb, strict=True))
+    any_value: dict[str, str] = {}
+    for m in value_map.values():
+        for k, v in m.items():
+            any_value.setdefault(k, v)
+
+    main_vars = [v for key in ("STUB", "HEADING") for v in (_items(first(key, mains), source)
+                                                           if first(key, mains) else [])]
+    cont_e = first("CONTVARIABLE", mains)
+    contvar = _scalar(cont_e, source) if cont_e else None
+
+    def tok(t: _Tok, m: dict[str, str]) -> _Tok:
+        return _Tok(t.kind, m.get(t.text, t.text), t.line, t.pos)
+
+    def translate(e: _Entry) -> _Entry:
+        sub, value = list(e.sub), list(e.value)
+        if e.key == "CONTVARIABLE":
+            value = [tok(t, var_map) for t in value]
+        elif e.key in _PER_CELL:  # one value per variable, in STUB+HEADING order
+            sub = [value_map.get(v, {}).get(x, x) for v, x in zip(main_vars, sub, strict=False)] + sub[len(main_vars):]
+        elif sub and sub[0] in var_map and (e.key in _PER_VARIABLE or sub[0] != contvar and sub[0] not in any_value):
+            var = sub[0]
+            vm = value_map.get(var, {})
+            sub = [var_map[var]] + [vm.get(x, x) for x in sub[1:]]
+            if e.key == "ELIMINATION":
+                value = [tok(t, vm) for t in value]
+        elif sub and contvar is not None:  # per-content keywords: UNITS("content")...
+            sub = [value_map.get(contvar, {}).get(x, x) for x in sub]
+        else:
+            sub = [any_value.get(x, x) for x in sub]
+        return _Entry(e.key, None, tuple(sub), value, e.line)
+
+    have = {(e.key, e.sub) for e in own}
+    view = [_Entry(e.key, None, e.sub, e.value, e.line) for e in own]
+    for e in mains:
+        t = translate(e)
+        if (t.key, t.sub) not in have:
+            view.append(t)
+    others.extend(e for e in mains if e.lang is not None or e.key in _LANG_KEYS)
+    return view, others, lang
+
+
+#: keywords that shape the cube or its cells: given twice, the file is ambiguous
+_STRUCTURAL = ("STUB", "HEADING", "VALUES", "CODES", "KEYS", "CONTVARIABLE", "TIMEVAL", "VARIABLE-CODE",
+               "DECIMALS", "SHOWDECIMALS", "CODEPAGE", "LANGUAGE", "DATANOTECELL", "HIERARCHIES",
+               "DATASYMBOL1", "DATASYMBOL2", "DATASYMBOL3", "DATASYMBOL4", "DATASYMBOL5", "DATASYMBOL6",
+               "DATASYMBOLNIL", "PRECISION", "UNITS")
+_PER_CELL = ("CELLNOTE", "CELLNOTEX", "DATANOTECELL")
+_PER_VARIABLE = ("VALUES", "CODES", "TIMEVAL", "VARIABLE-CODE", "ELIMINATION", "HIERARCHIES", "HIERARCHYLEVELS",
+                 "HIERARCHYLEVELSOPEN", "HIERARCHYNAMES", "KEYS", "NOTE", "NOTEX", "VALUENOTE", "VALUENOTEX",
+                 "PRECISION", "DOMAIN", "MAP", "PARTITIONED", "VARIABLE-TYPE", "META-ID")
+_LANG_KEYS = ("TITLE", "CONTENTS", "UNITS", "STUB", "HEADING", "VALUES", "DESCRIPTION", "SUBJECT-AREA",
+              "NOTE", "NOTEX", "VALUENOTE", "VALUENOTEX", "CELLNOTE", "CELLNOTEX", "CONTVARIABLE",
+              "TIMEVAL", "SOURCE", "CONTACT", "CODES", "HIERARCHIES", "ELIMINATION", "PRECISION",
+              "LAST-UPDATED", "DOMAIN", "MAP", "PARTITIONED", "STOCKFA", "CFPRICES", "DAYADJ",
+              "SEASADJ", "BASEPERIOD", "REFPERIOD", "KEYS", "VARIABLE-CODE", "DATANOTECELL")
+
+
+def read(data: bytes, source: str, lang: str | None = None) -> list[Table]:
+    """The one cube in a PX file; ReadError naming the line of anything that does not fit.
+
+    `lang` picks one of the file's LANGUAGES (default: its main LANGUAGE); keywords the
+    file gives only in the main language (CODES, DECIMALS, ...) are carried over.
+    """
     if not data.strip():
         raise ReadError("file is empty", source=source, where="line 1", expected="a PX file")
     notes: list[str] = []
@@ -478,20 +758,20 @@ def read(data: bytes, source: str) -> list[Table]:
     entries, sc, data_line = _parse(text, source)
 
     main: dict[tuple[str, tuple[str, ...]], _Entry] = {}
-    lang_entries: list[_Entry] = []
     default_lang = None
     for e in entries:
         if e.key == "LANGUAGE" and e.lang is None:
             default_lang = _scalar(e, source)
+    entries, lang_entries, chosen = _language_view(entries, default_lang, lang, source)
     notes_list: list[str] = []
     for e in entries:
-        if e.lang is not None and e.lang != default_lang:
-            lang_entries.append(e)
-            continue
         k = (e.key, e.sub)
         if e.key in ("NOTE", "NOTEX") and not e.sub:
             notes_list.append(" ".join(_items(e, source)))
             continue
+        if k in main and e.key in _STRUCTURAL:
+            raise ReadError(f"{e.name} is given twice (lines {main[k].line} and {e.line})", source=source,
+                            where=f"line {e.line}", expected=f"{e.key} once: which one holds is not for a reader to guess")
         if k in main and e.key not in ("VALUENOTE", "VALUENOTEX", "CELLNOTE", "CELLNOTEX"):
             notes.append(f"line {e.line}: {e.name} repeats line {main[k].line}; the later value is used")
         main[k] = e
@@ -565,9 +845,12 @@ def read(data: bytes, source: str) -> list[Table]:
             txt = _scalar(e, source)
             datasymbols[key] = txt
             consumed.add((key, ()))
-            if txt != tok and txt in sym.CODE and txt not in ("", "*", "r"):
+            if txt != tok and txt in sym.CODE and sym.lookup(txt).arithmetic in ("absent", "unknown", "bound"):
                 symbol_map[tok] = sym.CODE[txt]
                 notes.append(f"line {e.line}: {key}={txt!r}: cells {tok!r} read as the SSB symbol {txt!r}")
+            elif txt != tok and txt.strip() in ("-", "0", "", "*", "r"):
+                # DATASYMBOLn is how a missing cell is *shown*: it never turns a missing cell into 0
+                notes.append(f"line {e.line}: {key}={txt!r} is display text only: cells {tok!r} stay missing")
     for key in ("DATASYMBOLNIL", "DATASYMBOLSUM"):
         e = get(key)
         if e is not None:
@@ -575,18 +858,36 @@ def read(data: bytes, source: str) -> list[Table]:
             consumed.add((key, ()))
 
     n = math.prod(len(d) for d in dims)
-    room = len(text) - sc.pos
-    if n > room:  # each cell takes at least two characters: fail before allocating
-        found = len(text[sc.pos:].split(";", 1)[0].replace(",", " ").split())
-        raise ReadError(f"DATA has {found} cells, expected {n} (the product of the VALUES counts)",
-                        source=source, where=f"line {data_line}", expected=f"{n} cells")
-    fast = _cells_fast(text, sc.pos, n, symbol_map)
-    if fast is not None:
-        values, symbols, end = fast
-        rest = text[end:]
-    else:
-        values, symbols = _cells_exact(sc, n, symbol_map, data_line)
+    keys_vars = [v for v in stub if get("KEYS", v) is not None]
+    keys_kind: dict[str, str] = {}
+    for v in keys_vars:
+        ke = get("KEYS", v)
+        kind = _scalar(ke, source).upper()  # type: ignore[arg-type]
+        if kind not in ("VALUES", "CODES"):
+            raise ReadError(f'KEYS("{v}")={kind}', source=source, where=f"line {ke.line}",  # type: ignore[union-attr]
+                            expected="VALUES or CODES")
+        keys_kind[v] = kind
+        consumed.add(("KEYS", (v,)))
+    if keys_vars:
+        values, symbols = _cells_keys(sc, dims, variables, keys_kind, symbol_map, data_line, notes)
         rest = text[sc.pos:]
+    else:
+        room = len(text) - sc.pos
+        if n > room:  # each cell takes at least two characters: fail before allocating
+            found = len(text[sc.pos:].split(";", 1)[0].replace(",", " ").split())
+            raise ReadError(f"DATA has {found} cells, expected {n} (the product of the VALUES counts)",
+                            source=source, where=f"line {data_line}", expected=f"{n} cells")
+        fast = _cells_fast(text, sc.pos, n, symbol_map)
+        if fast is not None:
+            values, symbols, end = fast
+            rest = text[end:]
+        else:
+            width = len(dims[-1]) if dims else 1
+            values, symbols = _cells_exact(sc, n, symbol_map, data_line, notes, width)
+            rest = text[sc.pos:]
+    if rest.strip().strip(";").strip() == "" and rest.count(";"):
+        notes.append(f"DATA is followed by {rest.count(';')} more ';': ignored")
+        rest = ""
     junk = re.search(r"[^\s\x1a]", rest)
     if junk:
         rest_clean = rest[junk.start():].strip()
@@ -602,10 +903,14 @@ def read(data: bytes, source: str) -> list[Table]:
     variable_notes: list[dict[str, Any]] = []
     elimination: dict[str, str] = {}
     px: dict[str, Any] = {}
+    hierarchies: dict[str, _Entry] = {}
     contlabels = set(dims[variables.index(contvar)].labels) if contvar else set()
 
     for (key, sub), e in main.items():
         if (key, sub) in consumed or key in ("STUB", "HEADING", "CONTVARIABLE", "LANGUAGE", "CODEPAGE"):
+            continue
+        if key == "HIERARCHIES" and len(sub) == 1:
+            hierarchies[sub[0]] = e
             continue
         items = _items(e, source) if key not in ("TIMEVAL",) else []
         val: Any = items[0] if len(items) == 1 else items
@@ -652,8 +957,8 @@ def read(data: bytes, source: str) -> list[Table]:
         v = take(key)
         if v is not None:
             meta[k_meta] = v
-    if default_lang:
-        meta["language"] = default_lang
+    if chosen or default_lang:
+        meta["language"] = chosen or default_lang
     if "LANGUAGES" in px:
         langs = px.pop("LANGUAGES")
         meta["languages"] = [langs] if isinstance(langs, str) else langs
@@ -666,10 +971,19 @@ def read(data: bytes, source: str) -> list[Table]:
             meta[k_meta] = obj
     translations: dict[str, dict[str, Any]] = {}
     for e in lang_entries:
-        items = _items(e, source) if e.key != "TIMEVAL" else [" ".join(t.text for t in e.value)]
+        items = (_items(e, source) if e.key not in ("TIMEVAL", "HIERARCHIES")
+                 else [" ".join(t.text for t in e.value)])
         translations.setdefault(e.lang or "", {})[e.name.replace(f"[{e.lang}]", "")] = items[0] if len(items) == 1 else items
     if translations:
         meta["translations"] = translations
+    if hierarchies:
+        meta["hierarchies"] = {}
+        for var, e in hierarchies.items():
+            if var not in variables:
+                raise ReadError(f'HIERARCHIES("{var}") names no STUB or HEADING variable', source=source,
+                                where=f"line {e.line}", expected=" or ".join(map(repr, variables)))
+            d = dims[variables.index(var)]
+            meta["hierarchies"][d.name] = _hierarchy(e, d, source)
     if px:
         meta["px"] = px
 
@@ -681,6 +995,44 @@ def read(data: bytes, source: str) -> list[Table]:
     table = Table(dims, values, symbols, id=matrix, title=title, source=source, unit=unit,
                   decimals=decimals, footnotes=notes_list, notes=notes, meta=meta)
     return [table]
+
+
+def _hierarchy(e: _Entry, d: Dimension, source: str) -> dict[str, list[str]]:
+    """HIERARCHIES("var")="root","root":"child",...: {parent code: [child codes]} in file order.
+
+    Names are the variable's codes or values; both map to codes. A root lists under "".
+    """
+    def code(name: str, t: _Tok) -> str:
+        if name in d.codes:
+            return name
+        if name in d.labels:
+            return d.codes[d.labels.index(name)]
+        raise ReadError(f'HIERARCHIES("{d.label or d.name}") names {name[:40]!r}, not a value of the variable',
+                        source=source, where=f"line {t.line}", expected="codes or values of the variable")
+
+    tree: dict[str, list[str]] = {}
+    toks = [t for t in e.value]
+    k = 0
+    while k < len(toks):
+        t = toks[k]
+        if t.kind != "str":
+            raise ReadError(f"unexpected {t.text[:20]!r} in {e.name}", source=source, where=f"line {t.line}",
+                            expected='"parent":"child" pairs separated by commas')
+        if k + 2 < len(toks) and toks[k + 1].text == ":" and toks[k + 1].kind == "word" and toks[k + 2].kind == "str":
+            parent, child = code(t.text, t), code(toks[k + 2].text, toks[k + 2])
+            if child in tree.get(parent, []):
+                raise ReadError(f"{e.name} lists {parent!r}:{child!r} twice", source=source, where=f"line {t.line}")
+            tree.setdefault(parent, []).append(child)
+            k += 3
+        else:
+            tree.setdefault("", []).append(code(t.text, t))
+            k += 1
+        if k < len(toks):
+            if toks[k].text != ",":
+                raise ReadError(f"unexpected {toks[k].text[:20]!r} in {e.name}", source=source,
+                                where=f"line {toks[k].line}", expected="a comma between items")
+            k += 1
+    return tree
 
 
 def _apply_flags(data_notes: list[dict[str, Any]], dims: list[Dimension], values: np.ndarray,
@@ -775,12 +1127,19 @@ def _number(v: float) -> str:
     return np.format_float_positional(v, trim="-")
 
 
-def write_px(table: Table, path: str | Path | None, codepage: str = "iso-8859-1") -> str | None:
+def write_px(table: Table, path: str | Path | None, codepage: str = "iso-8859-1", keys: bool = False,
+             translations: dict[str, dict[str, Any]] | None = None, separator: str = " ") -> str | None:
     """Write `table` as a PX file (STUB = all dimensions but the last, HEADING = the last).
 
     Returns the text when `path` is None; otherwise writes the bytes in `codepage`, the
     encoding the file declares. read(write_px(t)) gives a Table equal to `t`.
+    `keys` writes a KEYS file (rows named by their STUB codes; rows of nil cells left out);
+    `translations` adds languages: {lang: {"title": ..., "variables": {dim name: label},
+    "values": {dim name: [labels]}}}, read back with read(..., lang=lang); `meta["hierarchies"]`
+    is written as HIERARCHIES; `separator` (" ", ",", "\t" or ";") goes between cells.
     """
+    if separator not in (" ", ",", "\t", ";"):
+        raise UsageError(f"separator {separator!r}", expected='" ", ",", "\\t" or ";"')
     enc = _codec(codepage)
     if enc is None:
         raise UsageError(f"unknown codepage {codepage!r}", expected='"iso-8859-1", "windows-1252" or "utf-8"')
@@ -799,8 +1158,13 @@ def write_px(table: Table, path: str | Path | None, codepage: str = "iso-8859-1"
     kw("AXIS-VERSION", '"2013"')
     kw("CODEPAGE", _q(codepage, "codepage"))
     meta = table.meta
-    if meta.get("language"):
-        kw("LANGUAGE", _q(str(meta["language"]), "language"))
+    language = meta.get("language") or ("en" if translations else None)
+    if language:
+        kw("LANGUAGE", _q(str(language), "language"))
+    if translations:
+        if language in translations:
+            raise UsageError(f"translations repeat the main language {language!r}")
+        kw("LANGUAGES", _qlist([str(language), *translations], "language"))
     if meta.get("creation_date"):
         kw("CREATION-DATE", _q(str(meta["creation_date"]), "date"))
     kw("DECIMALS", str(max(int(meta.get("decimals", 0)), int(table.decimals))))
@@ -829,8 +1193,13 @@ def write_px(table: Table, path: str | Path | None, codepage: str = "iso-8859-1"
         kw(f"VALUES({var})", _qlist(d.labels, "label"))
         if d.role == "time":
             kw(f"TIMEVAL({var})", _timeval_text(d, meta.get("timeval", {}).get(labels[i])))
-        if d.has_labels or d.role == "time":
+        if d.has_labels or d.role == "time" or translations or keys:
             kw(f"CODES({var})", _qlist(d.codes, "code"))
+        tree = (meta.get("hierarchies") or {}).get(d.name)
+        if tree:
+            kw(f"HIERARCHIES({var})", _hierarchies_text(tree, d))
+        if keys and i < len(dims) - 1:
+            kw(f"KEYS({var})", "CODES")
         if d.name != labels[i]:
             kw(f"VARIABLE-CODE({var})", _q(d.name, "dimension name"))
         elim = (meta.get("elimination") or {}).get(labels[i])
@@ -856,16 +1225,30 @@ def write_px(table: Table, path: str | Path | None, codepage: str = "iso-8859-1"
     # flags on numbers travel as DATANOTECELL
     flagged = np.argwhere(np.isin(table.symbols, [sym.CODE["*"], sym.CODE["r"]]))
     for idx in flagged:
-        keys = ",".join(_q(_cell_key(d, int(j)), "label") for d, j in zip(dims, idx, strict=True))
-        kw(f"DATANOTECELL({keys})", _q(sym.TEXT[int(table.symbols[tuple(idx)])], "flag"))
+        cell_keys = ",".join(_q(_cell_key(d, int(j)), "label") for d, j in zip(dims, idx, strict=True))
+        kw(f"DATANOTECELL({cell_keys})", _q(sym.TEXT[int(table.symbols[tuple(idx)])], "flag"))
+    for lang, tr in (translations or {}).items():
+        _write_language(kw, lang, tr, table, labels)
     out.append("DATA=")
     width = len(dims[-1])
     cells = _cell_texts(table)
+    sep = {" ": " ", ",": ",", "\t": "\t", ";": ";"}[separator]
+    nil = '"-"'
     for start in range(0, len(cells), width):
         row = cells[start:start + width]
+        if keys and len(dims) > 1:
+            if all(c == nil for c in row):
+                continue
+            idx = np.unravel_index(start // width, tuple(len(d) for d in dims[:-1]))
+            row = [",".join(_q(d.codes[int(j)], "code") for d, j in zip(dims[:-1], idx, strict=True)) + ","] + row
+            out.append(" ".join(row))
+            continue
         for k in range(0, len(row), 20):
-            out.append(" ".join(row[k:k + 20]))
-    out[-1] += ";"
+            out.append(sep.join(row[k:k + 20]) + (sep if sep in (",", ";") and start + k + 20 < len(cells) else ""))
+    if out[-1] == "DATA=":
+        out[-1] = "DATA=;"
+    else:
+        out[-1] = out[-1].rstrip(",;") + ";"
     text = "\n".join(out) + "\n"
     try:
         raw = text.encode(enc)
@@ -878,6 +1261,36 @@ def write_px(table: Table, path: str | Path | None, codepage: str = "iso-8859-1"
         return text
     Path(path).write_bytes(raw)
     return None
+
+
+def _hierarchies_text(tree: dict[str, list[str]], d: Dimension) -> str:
+    """HIERARCHIES value: roots, then "parent":"child" pairs, by code."""
+    items = [_q(c, "code") for c in tree.get("", [])]
+    items += [f"{_q(p, 'code')}:{_q(c, 'code')}" for p, kids in tree.items() if p for c in kids]
+    unknown = [c for c in [*tree.get("", []), *(p for p in tree if p), *(c for k in tree.values() for c in k)]
+               if c not in d.codes]
+    if unknown:
+        raise UsageError(f"hierarchy of {d.name} names {unknown[0]!r}, not a code of the dimension")
+    return ",\n".join(items)
+
+
+def _write_language(kw, lang: str, tr: dict[str, Any], table: Table, labels: list[str]) -> None:
+    """The keywords of one more language: TITLE, CONTENTS, STUB/HEADING and VALUES in it."""
+    dims = table.dimensions
+    names = [str(tr.get("variables", {}).get(d.name, labels[i])) for i, d in enumerate(dims)]
+    if len(set(names)) != len(names):
+        raise UsageError(f"translation {lang!r} gives two variables the same name")
+    title = str(tr.get("title") or table.title or table.id or "table")
+    kw(f"CONTENTS[{lang}]", _qlong(title, "contents"))
+    kw(f"TITLE[{lang}]", _qlong(title, "title"))
+    if len(dims) > 1:
+        kw(f"STUB[{lang}]", _qlist(names[:-1], "variable name"))
+    kw(f"HEADING[{lang}]", _qlist(names[-1:], "variable name"))
+    for i, d in enumerate(dims):
+        vals = [str(x) for x in tr.get("values", {}).get(d.name, d.labels)]
+        if len(vals) != len(d):
+            raise UsageError(f"translation {lang!r} gives {len(vals)} values for {len(d)} of {d.name}")
+        kw(f"VALUES[{lang}]({_q(names[i], 'variable name')})", _qlist(vals, "label"))
 
 
 def _cell_key(d: Dimension, j: int) -> str:
