@@ -47,6 +47,8 @@ class Violation:
     suspects: list[dict[str, Any]] = field(default_factory=list)
     #: the cells that entered the check, as (table, index, coefficient): for localization
     cells: list[tuple[str, tuple[int, ...], float]] = field(default_factory=list, repr=False)
+    #: ">=" when the instance is a bound (actual ≥ expected), "" for an equality
+    bound: str = ""
 
 
 @dataclass
@@ -664,6 +666,7 @@ def _finish(
             out.violations.append(Violation(
                 rule.id, severity, cube.table.id, where, codes, e, a, a - e, tol,
                 ">=" if ge is not None and bool(ge[idx]) else "", cells=cells,
+                bound=">=" if ge is not None and bool(ge[idx]) else "",
             ))
     return out
 

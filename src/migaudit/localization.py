@@ -1,102 +1,663 @@
-"""Which cell is most likely wrong: the smallest change that makes the failing checks pass.
+"""Which cells are wrong: the minimal change that makes every rule hold (Fellegi–Holt).
 
 In a two-way table a wrong interior cell breaks both its row sum and its column sum; the
-cell to name is the one at the crossing, not the whole row. For each table with errors
-this module takes the cells of the failing rule instances, ranks them by how many
-failures one consistent change of that cell would explain, and tries the best few: apply
-the change, re-run every rule on the table, keep the candidates that leave the fewest
-failures (a change that would break a check that passes now is not a fix). Repeats for
-tables with several errors. Each violation whose instance contains a suspect gets it in
-`suspects`, with the value that would make the checks pass.
+cell to name is the one at the crossing, not the whole row. Greedy guessing cannot tell a
+tie from a winner, nor find swaps, so this module solves the problem exactly:
+
+1. *Rows.* Every rule instance that touches a cell of a failing instance (shipped rules,
+   the table's derived rules, cross-table identities) becomes a linear row
+   `Σ a·x (op) 0` with its tolerance. The rows are found by the engine itself: the cells in
+   question get large random integers, every other cell 0, and whatever fails is a row
+   touching them (run once with + and once with − signs: an equality fails in both runs, a
+   bound in one). So localization reads exactly the instances `audit()` checks.
+2. *Components.* Only cells of failing instances may change (a cell in no failing instance
+   needs no change). A cell alone in a passing equality with fixed cells cannot change and is
+   fixed; the rest fall apart into connected components, solved one by one.
+3. *Minimal change.* One cell that fixes every failing row of a component is found directly
+   (all such cells are a tie, however many). Otherwise a MILP (HiGHS through
+   `scipy.optimize.milp`): binary change indicators with big-M from the data scale, weights
+   from `LocalizeOptions`, and every optimal solution up to `max_solutions` by no-good cuts.
+   Swaps come out as two-cell solutions.
+4. *Values.* A changed cell's value is suggested only when the equalities pin it; bounds and
+   signs only narrow it (then `lower`/`upper`, never a made-up value).
+
+Suppressed cells (`:`) are unknowns ≥ 0 in the same rows; `intervals()` gives each one the
+range its value must lie in given every published cell (an LP per cell): a single value is a
+disclosure risk (warning), an empty range means the published cells leave no room (error).
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from dataclasses import replace
+import warnings
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
+from . import symbols as sym
 from .cube import Cube
-from .engine import Violation, evaluate
+from .engine import Outcome, Violation, evaluate
 from .result import AuditResult
-from .rules import RuleSet
+from .rules import Rule, RuleSet
 
-#: how many candidate cells are re-checked per round, and how many rounds (errors) at most
-CANDIDATES = 6
-ROUNDS = 5
-#: tables with more failing instances than this are not localized (the report says so)
-MAX_FAILURES = 200
+Key = tuple[str, tuple[int, ...]]  # (table id, cell index)
 
 
-def _failing(cube: Cube, rules: RuleSet) -> list[Violation]:
+@dataclass(frozen=True)
+class LocalizeOptions:
+    """How localization weighs and searches. Passed explicitly; there are no module switches."""
+
+    #: cost of changing a cell on a total category (Total, The whole country, …)
+    total_weight: float = 1.0
+    #: cost of changing any other cell
+    interior_weight: float = 1.0
+    #: optimal solutions enumerated per component before a tie is reported as incomplete
+    max_solutions: int = 10
+    #: suppressed cells get LP intervals
+    intervals: bool = True
+    #: seconds per MILP solve
+    time_limit: float = 20.0
+    #: seed of the random probe values (reproducible rows)
+    seed: int = 12345
+
+
+@dataclass
+class Row:
+    """One rule instance as `lo ≤ Σ coef·x ≤ hi` (hi = inf for a bound)."""
+
+    rule: str
+    cells: dict[Key, float]
+    lo: float
+    hi: float
+
+    @property
+    def equality(self) -> bool:
+        return np.isfinite(self.hi)
+
+
+@dataclass
+class _Problem:
+    """Everything known about the cells localization looks at."""
+
+    cubes: dict[str, Cube]
+    rows: list[Row] = field(default_factory=list)
+    seen: set[tuple] = field(default_factory=set)
+    #: cells that must stay ≥ 0 (a sign rule covers them)
+    nonneg: set[Key] = field(default_factory=set)
+
+    def value(self, key: Key) -> float:
+        """Published value; a cell with no cell (`.`) counts 0; suppressed cells are NaN."""
+        cube = self.cubes[key[0]]
+        v = float(cube.values[key[1]])
+        if np.isnan(v) and not self.suppressed(key):
+            return 0.0
+        return v
+
+    def suppressed(self, key: Key) -> bool:
+        cube = self.cubes[key[0]]
+        return int(cube.symbols[key[1]]) == sym.CONFIDENTIAL
+
+
+# --- finding the rows ------------------------------------------------------------------
+def _cleared(cube: Cube) -> Cube:
+    """The cube with suppressed cells as ordinary (unknown) numbers, so rows keep them."""
+    if not (cube.symbols == sym.CONFIDENTIAL).any():
+        return cube
+    symbols = np.where(cube.symbols == sym.CONFIDENTIAL, sym.NUMBER, cube.symbols).astype(cube.symbols.dtype)
+    return replace(cube, symbols=symbols)
+
+
+def _probe(cube: Cube, seeds: list[tuple[int, ...]], sign: float, rng: np.random.Generator) -> Cube:
+    values = np.where(np.isnan(cube.values) & (cube.symbols != sym.CONFIDENTIAL), np.nan, 0.0)
+    if seeds:
+        idx = tuple(np.asarray(seeds).T)
+        values[idx] = sign * rng.integers(1 << 30, 1 << 40, size=len(seeds)).astype(float)
+    return replace(cube, values=values)
+
+
+def _table_rows(problem: _Problem, cube: Cube, rules: list[Rule], seeds: list[tuple[int, ...]],
+                rng: np.random.Generator) -> None:
+    """Rows of `rules` on `cube` that touch `seeds` (split when the engine's itemising caps)."""
+    base = _cleared(cube)
+    found: dict[tuple, list] = {}
+    for sign in (1.0, -1.0):
+        probe = _probe(base, seeds, sign, rng)
+        for rule in rules:
+            out = evaluate(rule, probe)
+            if out is None:
+                continue
+            if len(out.violations) < out.failed and len(seeds) > 1:
+                half = len(seeds) // 2
+                _table_rows(problem, cube, [rule], seeds[:half], rng)
+                _table_rows(problem, cube, [rule], seeds[half:], rng)
+                continue
+            for v in out.violations:
+                if v.severity == "info" or any(min(idx) < 0 for _, idx, _ in v.cells):
+                    continue  # implied unpublished members; sums over a whole axis (conservation)
+                key = (rule.id, tuple(sorted((idx, c) for _, idx, c in v.cells)))
+                entry = found.setdefault(key, [v, rule, 0])
+                entry[2] += 1
+    for (rid, _), (v, rule, runs) in found.items():
+        if rule.kind == "sign":
+            problem.nonneg.add((cube.table.id, v.cells[0][1]))
+            continue
+        cells: dict[Key, float] = defaultdict(float)
+        for _, idx, c in v.cells:
+            cells[(cube.table.id, idx)] += c
+        _add_row(problem, rid, dict(cells), v.tolerance, equality=runs == 2)
+
+
+def _add_row(problem: _Problem, rule: str, cells: dict[Key, float], tol: float, equality: bool) -> None:
+    cells = {k: c for k, c in cells.items() if c}
+    key = (rule, tuple(sorted(cells.items())))
+    if not cells or key in problem.seen:
+        return
+    problem.seen.add(key)
+    problem.rows.append(Row(rule, cells, -tol, tol if equality else np.inf))
+
+
+def _cross_rows(problem: _Problem, cubes: list[Cube], seeds: set[Key], rng: np.random.Generator) -> None:
+    """Same-figure rows touching `seeds`: cross-table checks on probe cubes."""
+    from .crosstable import cross_table_outcomes
+
+    by_table: dict[str, list[tuple[int, ...]]] = defaultdict(list)
+    for t, idx in seeds:
+        by_table[t].append(idx)
+    probes = [_probe(_cleared(c), by_table.get(c.table.id, []), 1.0, rng) for c in cubes]
+    for out in cross_table_outcomes(probes):
+        for v in out.violations:
+            cells = _cross_cells(problem, v)
+            if cells is not None:
+                _add_row(problem, v.rule, cells, v.tolerance, equality=True)
+
+
+def _cross_cells(problem: _Problem, v: Violation) -> dict[Key, float] | None:
+    """The cells of a cross-table instance; a sum over regions is spelled out."""
+    cells: dict[Key, float] = defaultdict(float)
+    derived = bool(v.other and v.other.get("derived"))
+    for i, (t, idx, c) in enumerate(v.cells):
+        cube = problem.cubes.get(t)
+        if cube is None:
+            return None
+        if derived and i == 1:
+            r_ax = cube.axis("region")
+            if r_ax is None:
+                return None
+            for r in range(len(cube.dims[r_ax])):
+                full = list(idx)
+                full[r_ax] = r
+                cells[(t, tuple(full))] += c
+        else:
+            cells[(t, idx)] += c
+    return dict(cells)
+
+
+def _violation_cells(problem: _Problem, v: Violation) -> list[Key]:
+    if v.other is not None:
+        cells = _cross_cells(problem, v)
+        return list(cells) if cells else []
+    return [(t, idx) for t, idx, _ in v.cells if min(idx) >= 0 and t in problem.cubes]
+
+
+def _rules_for(cube: Cube, rules: RuleSet) -> list[Rule]:
+    from .runner import derived_rules
+
+    return [*rules, *derived_rules(cube)]
+
+
+def _collect_rows(problem: _Problem, cubes: list[Cube], rules: RuleSet, seeds: set[Key], cross: bool,
+                  rng: np.random.Generator) -> None:
+    """Rows touching `seeds`, then rows touching the suppressed cells those rows hold, until none is new."""
+    done: set[Key] = set()
+    todo = set(seeds)
+    while todo:
+        by_table: dict[str, list[tuple[int, ...]]] = defaultdict(list)
+        for t, idx in sorted(todo):
+            by_table[t].append(idx)
+        before = len(problem.rows)
+        for t, idxs in by_table.items():
+            cube = problem.cubes[t]
+            _table_rows(problem, cube, _rules_for(cube, rules), idxs, rng)
+        if cross and len(cubes) > 1:
+            _cross_rows(problem, cubes, todo, rng)
+        done |= todo
+        todo = {k for r in problem.rows[before:] for k in r.cells if problem.suppressed(k)} - done
+
+
+# --- components ------------------------------------------------------------------------
+def _residual(problem: _Problem, row: Row) -> float:
+    return sum(c * problem.value(k) for k, c in row.cells.items())
+
+
+def _fails(row: Row, r: float) -> bool:
+    return bool(r < row.lo - 1e-9 or r > row.hi + 1e-9)
+
+
+def _components(problem: _Problem, free: set[Key]) -> tuple[list[tuple[list[Key], list[Row]]], list[Row]]:
+    """Fix cells pinned by passing equalities; group the rest. Returns (components, unexplained rows)."""
+    rows = problem.rows
+    free = set(free) | {k for r in rows for k in r.cells if problem.suppressed(k)}
+    status = []
+    for r in rows:
+        known = not any(problem.suppressed(k) for k in r.cells)
+        status.append(known and not _fails(r, _residual(problem, r)))
+    by_cell: dict[Key, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        for k in r.cells:
+            by_cell[k].append(i)
+    n_free = [sum(1 for k in r.cells if k in free) for r in rows]
+    queue = [i for i, r in enumerate(rows) if status[i] and r.equality and n_free[i] == 1]
+    while queue:
+        i = queue.pop()
+        if n_free[i] != 1:
+            continue
+        k = next(k for k in rows[i].cells if k in free)
+        if problem.suppressed(k):
+            continue
+        free.discard(k)
+        for j in by_cell[k]:
+            n_free[j] -= 1
+            if status[j] and rows[j].equality and n_free[j] == 1:
+                queue.append(j)
+    parent: dict[Key, Key] = {k: k for k in free}
+
+    def find(k: Key) -> Key:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    unexplained = []
+    for i, r in enumerate(rows):
+        ks = [k for k in r.cells if k in free]
+        if not ks:
+            if not status[i]:
+                unexplained.append(r)
+            continue
+        root = find(ks[0])
+        for k in ks[1:]:
+            other = find(k)
+            if other != root:
+                parent[other] = root
+    groups: dict[Key, list[Key]] = defaultdict(list)
+    for k in free:
+        groups[find(k)].append(k)
+    comp_rows: dict[Key, list[Row]] = defaultdict(list)
+    for r in rows:
+        ks = [k for k in r.cells if k in free]
+        if ks:
+            comp_rows[find(ks[0])].append(r)
+    out = [(sorted(cells), comp_rows[root]) for root, cells in groups.items()]
+    return out, unexplained
+
+
+# --- solving ---------------------------------------------------------------------------
+@dataclass
+class Solution:
+    """One minimal change: the cells changed and, per cell, its value or the range left."""
+
+    cells: list[Key]
+    cost: float
+    values: dict[Key, tuple[float, float]] = field(default_factory=dict)
+
+
+def _weight(problem: _Problem, key: Key, options: LocalizeOptions) -> float:
+    cube = problem.cubes[key[0]]
+    on_total = any(i in cube.totals(ax) for ax, i in enumerate(key[1]))
+    return options.total_weight if on_total else options.interior_weight
+
+
+def _linear(problem: _Problem, cells: list[Key], rows: list[Row], changeable: set[Key]):  # noqa: ANN202
+    """Rows over the variables Δ of `changeable` cells and the suppressed unknowns s, as (A, lo, hi)."""
+    from scipy.sparse import coo_matrix
+
+    col = {k: i for i, k in enumerate(cells)}
+    r_i, c_i, data, lo, hi = [], [], [], [], []
+    for n, r in enumerate(rows):
+        const = 0.0
+        for k, c in r.cells.items():
+            if problem.suppressed(k) and k in col:
+                r_i.append(n), c_i.append(col[k]), data.append(c)
+            elif k in changeable and k in col:
+                r_i.append(n), c_i.append(col[k]), data.append(c)
+                const += c * problem.value(k)
+            else:
+                const += c * problem.value(k)
+        lo.append(r.lo - const)
+        hi.append(r.hi - const)
+    a = coo_matrix((data, (r_i, c_i)), shape=(len(rows), len(cells))).tocsr()
+    return a, np.asarray(lo), np.asarray(hi)
+
+
+def _bounds(problem: _Problem, cells: list[Key], changeable: set[Key], big_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of Δ (changeable cells, 0 for fixed ones) and of s (suppressed unknowns)."""
+    lb, ub = [], []
+    for k in cells:
+        if problem.suppressed(k):
+            lb.append(0.0 if _nonneg_unknown(problem, k) else -np.inf)
+            ub.append(np.inf)
+        elif k in changeable:
+            v = problem.value(k)
+            lb.append(-v if k in problem.nonneg else -big_m)
+            ub.append(big_m)
+        else:
+            lb.append(0.0)
+            ub.append(0.0)
+    return np.asarray(lb), np.asarray(ub)
+
+
+def _nonneg_unknown(problem: _Problem, key: Key) -> bool:
+    """`:` hides a value ≥ 0 unless its measure may be negative (net migration)."""
+    if key in problem.nonneg:
+        return True
+    cube = problem.cubes[key[0]]
+    m_ax = cube.axis("measure")
+    if m_ax is None:
+        return True
+    from .measures import measure_info
+
+    try:
+        return not measure_info(cube.canon[m_ax][key[1][m_ax]]).may_be_negative
+    except KeyError:
+        return True
+
+
+def _single_cell(problem: _Problem, cells: list[Key], rows: list[Row]) -> list[tuple[Key, float, float]]:
+    """Every cell whose change alone satisfies all rows: (cell, lowest Δ, highest Δ)."""
+    res = [_residual(problem, r) for r in rows]
+    failing = [i for i, r in enumerate(rows) if _fails(r, res[i])]
+    if not failing:
+        return []
+    common = set(rows[failing[0]].cells)
+    for i in failing[1:]:
+        common &= set(rows[i].cells)
     out = []
-    for rule in rules:
-        o = evaluate(rule, cube, errors_only=True)
-        if o is not None:
-            out += [v for v in o.violations if v.severity in ("error", "warning")]
+    for k in sorted(common & set(cells)):
+        lo, hi = -np.inf, np.inf
+        if k in problem.nonneg:
+            lo = -problem.value(k)
+        for i, r in enumerate(rows):
+            a = r.cells.get(k)
+            if not a:
+                continue
+            a_lo, a_hi = (r.lo - res[i]) / a, (r.hi - res[i]) / a
+            if a < 0:
+                a_lo, a_hi = a_hi, a_lo
+            lo, hi = max(lo, a_lo), min(hi, a_hi)
+        if lo <= hi + 1e-9:
+            out.append((k, lo, hi))
     return out
 
 
-def _candidates(failures: list[Violation]) -> list[tuple[tuple[int, ...], float, int]]:
-    """(cell, change, failures explained) for cells whose one change explains most failures."""
-    proposals: dict[tuple[int, ...], Counter[float]] = defaultdict(Counter)
-    for v in failures:
-        for _, idx, coef in v.cells:
-            if coef:
-                proposals[idx][round(-v.imbalance / coef, 9)] += 1
-    ranked = []
-    for idx, deltas in proposals.items():
-        delta, n = deltas.most_common(1)[0]
-        ranked.append((idx, delta, n))
-    ranked.sort(key=lambda c: -c[2])
-    return ranked
+def _milp_solutions(problem: _Problem, cells: list[Key], rows: list[Row], options: LocalizeOptions) -> tuple[list[Solution], bool]:
+    """Every optimal solution up to `max_solutions` (no-good cuts); True when the list is complete."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import bmat, csr_matrix, hstack, identity
 
-
-def localize_cube(cube: Cube, rules: RuleSet) -> list[dict]:
-    """Suspect cells of one cube: [{"index", "actual", "suggested"}], best first."""
-    suspects: list[dict] = []
-    values = cube.values.copy()
-    work = replace(cube, values=values)
-    failures = _failing(work, rules)
-    for _ in range(ROUNDS):
-        if not failures or len(failures) > MAX_FAILURES:
+    changeable = [k for k in cells if not problem.suppressed(k)]
+    n, m = len(cells), len(changeable)
+    scale = max([abs(problem.value(k)) for k in changeable] + [1.0])
+    imbalance = sum(abs(_residual(problem, r)) for r in rows if not any(problem.suppressed(k) for k in r.cells))
+    big_m = 2 * scale + imbalance + 1
+    a, lo, hi = _linear(problem, cells, rows, set(changeable))
+    lb, ub = _bounds(problem, cells, set(changeable), big_m)
+    pos = {k: i for i, k in enumerate(cells)}
+    sel = csr_matrix((np.ones(m), ([i for i in range(m)], [pos[k] for k in changeable])), shape=(m, n))
+    weights = np.asarray([_weight(problem, k, options) for k in changeable])
+    m_up = np.asarray([ub[pos[k]] for k in changeable])
+    m_down = np.asarray([-lb[pos[k]] for k in changeable])
+    blocks = [
+        LinearConstraint(hstack([a, csr_matrix((a.shape[0], m))]), lo, hi),
+        # Δ ≤ M⁺·z and −Δ ≤ M⁻·z
+        LinearConstraint(bmat([[sel, -identity(m) * m_up]]), -np.inf, 0.0),
+        LinearConstraint(bmat([[-sel, -identity(m) * m_down]]), -np.inf, 0.0),
+    ]
+    c = np.concatenate([np.zeros(n), weights])
+    integrality = np.concatenate([np.zeros(n), np.ones(m)])
+    bounds = Bounds(np.concatenate([lb, np.zeros(m)]), np.concatenate([ub, np.ones(m)]))
+    cuts: list[np.ndarray] = []
+    out: list[Solution] = []
+    best = None
+    while len(out) < options.max_solutions + 1:
+        cons = list(blocks)
+        if cuts:
+            cut = np.zeros((len(cuts), n + m))
+            for i, support in enumerate(cuts):
+                cut[i, n + support] = 1.0
+            cons.append(LinearConstraint(cut, -np.inf, np.asarray([len(s) - 1 for s in cuts])))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            res = milp(c, integrality=integrality, bounds=bounds, constraints=cons,
+                       options={"time_limit": options.time_limit, "mip_feasibility_tolerance": 1e-9,
+                                "mip_rel_gap": 0.0})
+        if res.x is None:
             break
-        best: list[tuple[int, tuple[int, ...], float, list[Violation]]] = []
-        for idx, delta, _n in _candidates(failures)[:CANDIDATES]:
-            if np.isnan(values[idx]):
-                continue
-            values[idx] += delta
-            after = _failing(work, rules)
-            values[idx] -= delta
-            best.append((len(after), idx, delta, after))
-        if not best:
-            break
-        best.sort(key=lambda b: b[0])
-        remaining, idx, delta, after = best[0]
-        if remaining >= len(failures):
-            break  # no single change helps: leave the rest unexplained
-        ties = [b for b in best if b[0] == remaining]
-        for _, tidx, tdelta, _ in ties[:3]:
-            suspects.append({"index": tidx, "actual": float(cube.values[tidx]),
-                             "suggested": float(cube.values[tidx] + tdelta), "tied": len(ties) > 1})
-        values[idx] += delta
-        failures = after
-    return suspects
+        z = res.x[n:]
+        delta = res.x[:n]
+        support = np.flatnonzero((z > 0.5) | (np.abs(delta[[pos[k] for k in changeable]]) > 0.5))
+        cost = float(weights[support].sum())
+        if best is None:
+            best = cost
+        elif cost > best + 1e-6:
+            return out, True
+        if len(out) == options.max_solutions:
+            return out, False
+        out.append(Solution([changeable[i] for i in support], cost))
+        cuts.append(support)
+    return out, True
 
 
-def localize(result: AuditResult, cubes: list[Cube], rules: RuleSet) -> None:
-    """Fill `suspects` on the violations of `result` (errors and warnings within tables)."""
-    by_table = {c.table.id: c for c in cubes}
-    tables = {v.table for v in result.violation_list if v.severity in ("error", "warning") and v.other is None}
-    for tid in tables:
-        cube = by_table.get(tid)
-        if cube is None:
+def _values(problem: _Problem, cells: list[Key], rows: list[Row], sol: Solution) -> None:
+    """Each changed cell's value range when only the solution's cells (and unknowns) may move."""
+    from scipy.optimize import linprog
+
+    changed = set(sol.cells)
+    keep = [k for k in cells if k in changed or problem.suppressed(k)]
+    a, lo, hi = _linear(problem, keep, rows, changed)
+    lb, ub = _bounds(problem, keep, changed, np.inf)
+    finite_hi = np.isfinite(hi)
+    a_ub = np.vstack([a.toarray()[finite_hi], -a.toarray()])
+    b_ub = np.concatenate([hi[finite_hi], -lo])
+    for k in sol.cells:
+        j = keep.index(k)
+        ends = []
+        for direction in (1.0, -1.0):
+            c = np.zeros(len(keep))
+            c[j] = direction
+            res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=list(zip(lb, ub, strict=True)), method="highs")
+            ends.append(direction * res.fun if res.status == 0 else (-np.inf if direction > 0 else np.inf))
+        v = problem.value(k)
+        sol.values[k] = (v + ends[0], v + ends[1])
+
+
+def solve_component(problem: _Problem, cells: list[Key], rows: list[Row],
+                    options: LocalizeOptions) -> tuple[list[Solution], bool]:
+    """All minimal changes of one component (up to the limit) and whether the list is complete."""
+    has_unknowns = any(problem.suppressed(k) for k in cells)
+    if not has_unknowns:
+        singles = _single_cell(problem, cells, rows)
+        if singles:
+            w = {k: _weight(problem, k, options) for k in cells}
+            best = min(w[k] for k, _, _ in singles)
+            if best < 2 * min(w.values()):
+                out = []
+                for k, d_lo, d_hi in singles:
+                    if w[k] == best:
+                        v = problem.value(k)
+                        out.append(Solution([k], best, {k: (v + d_lo, v + d_hi)}))
+                return out, True
+    sols, complete = _milp_solutions(problem, cells, rows, options)
+    for s in sols:
+        _values(problem, cells, rows, s)
+    return sols, complete
+
+
+# --- reporting -------------------------------------------------------------------------
+def _suspect(problem: _Problem, key: Key, lo: float, hi: float) -> dict[str, Any]:
+    cube = problem.cubes[key[0]]
+    where, codes = cube.where(key[1])
+    actual = problem.value(key)
+    out: dict[str, Any] = {"table": key[0], "where": where, "codes": codes, "actual": _num(actual)}
+    if hi - lo <= 1e-6:
+        out["suggested"] = _num(round((lo + hi) / 2, 6))
+    else:  # only bounds and signs speak about this cell: a range, no made-up value
+        out["suggested"] = None
+        if np.isfinite(lo):
+            out["lower"] = _num(lo)
+        if np.isfinite(hi):
+            out["upper"] = _num(hi)
+    return out
+
+
+def _num(x: float) -> float | int:
+    x = float(x)
+    r = round(x)
+    return int(r) if abs(x - r) < 1e-6 else x
+
+
+def localize(result: AuditResult, cubes: list[Cube], rules: RuleSet, options: LocalizeOptions | None = None) -> None:
+    """Fill `suspects` on the failing violations of `result` and `result.intervals`.
+
+    Each violation's suspects are the cells of the minimal change of its component; when
+    several changes are equally small every one is listed, each suspect carrying
+    `tie_size` and `alternative` (which solution it belongs to).
+    """
+    options = options or LocalizeOptions()
+    problem = _Problem({c.table.id: c for c in cubes})
+    rng = np.random.default_rng(options.seed)
+    failing = [v for v in result.violation_list if v.severity in ("error", "warning")]
+    cross = any(o.rule.kind == "cross_table" for o in result.outcomes)
+    if failing:
+        seeds = {k for v in failing for k in _violation_cells(problem, v)}
+        _collect_rows(problem, cubes, rules, seeds, cross, rng)
+        free = {k for k in seeds if not np.isnan(problem.value(k)) or problem.suppressed(k)}
+        components, _ = _components(problem, free)
+        where_comp: dict[Key, int] = {}
+        for n, (cells, _) in enumerate(components):
+            for k in cells:
+                where_comp[k] = n
+        solved: dict[int, list[dict[str, Any]]] = {}
+        for v in failing:
+            comps = {where_comp[k] for k in _violation_cells(problem, v) if k in where_comp}
+            for n in sorted(comps):
+                if n not in solved:
+                    solved[n] = _suspects_of(problem, *components[n], options)
+                v.suspects.extend(solved[n])
+    if options.intervals:
+        result.intervals.extend(intervals(cubes, rules, options, problem, cross))
+        _interval_outcomes(result)
+
+
+def _suspects_of(problem: _Problem, cells: list[Key], rows: list[Row], options: LocalizeOptions) -> list[dict[str, Any]]:
+    sols, complete = solve_component(problem, cells, rows, options)
+    out = []
+    for n, s in enumerate(sols):
+        for k in s.cells:
+            entry = _suspect(problem, k, *s.values.get(k, (np.nan, np.nan)))
+            if len(sols) > 1 or not complete:
+                entry["tie_size"] = len(sols)
+                entry["alternative"] = n
+                if not complete:
+                    entry["tie_complete"] = False
+            out.append(entry)
+    return out
+
+
+# --- suppressed cells ------------------------------------------------------------------
+def intervals(cubes: list[Cube], rules: RuleSet, options: LocalizeOptions | None = None,
+              problem: _Problem | None = None, cross: bool = False) -> list[dict[str, Any]]:
+    """For each suppressed cell: the range [lower, upper] its value must lie in.
+
+    Given every published cell and every rule touching the hidden ones (one LP per end).
+    """
+    from scipy.optimize import linprog
+
+    options = options or LocalizeOptions()
+    problem = problem or _Problem({c.table.id: c for c in cubes})
+    rng = np.random.default_rng(options.seed + 1)
+    hidden = {(c.table.id, tuple(int(i) for i in idx)) for c in cubes
+              for idx in zip(*np.nonzero(c.symbols == sym.CONFIDENTIAL), strict=True)}
+    if not hidden:
+        return []
+    pending = hidden - {k for r in problem.rows for k in r.cells}
+    if pending:
+        _collect_rows(problem, cubes, rules, pending, cross, rng)
+    rows = [r for r in problem.rows if any(k in hidden for k in r.cells)]
+    parent = {k: k for k in hidden}
+
+    def find(k: Key) -> Key:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for r in rows:
+        ks = [k for k in r.cells if k in hidden]
+        for k in ks[1:]:
+            parent[find(k)] = find(ks[0])
+    groups: dict[Key, list[Key]] = defaultdict(list)
+    for k in hidden:
+        groups[find(k)].append(k)
+    out = []
+    for cells in groups.values():
+        cells = sorted(cells)
+        mine = [r for r in rows if any(k in parent and find(k) == find(cells[0]) for k in r.cells if k in hidden)]
+        a, lo, hi = _linear(problem, cells, mine, set())
+        lb, ub = _bounds(problem, cells, set(), np.inf)
+        dense = a.toarray()
+        finite_hi = np.isfinite(hi)
+        a_ub = np.vstack([dense[finite_hi], -dense])
+        b_ub = np.concatenate([hi[finite_hi], -lo])
+        bnds = list(zip(lb, ub, strict=True))
+        for j, k in enumerate(cells):
+            ends: list[float | None] = []
+            empty = False
+            for direction in (1.0, -1.0):
+                c = np.zeros(len(cells))
+                c[j] = direction
+                res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=bnds, method="highs")
+                if res.status == 2:
+                    empty = True
+                    break
+                ends.append(direction * res.fun if res.status == 0 else None)
+            where, codes = problem.cubes[k[0]].where(k[1])
+            entry: dict[str, Any] = {"table": k[0], "where": where, "codes": codes, "symbol": ":"}
+            if empty:
+                entry.update(lower=None, upper=None, empty=True)
+            else:
+                entry.update(lower=_num(ends[0]) if ends[0] is not None else None,
+                             upper=_num(ends[1]) if ends[1] is not None else None)
+            out.append(entry)
+    out.sort(key=lambda e: (e["table"], tuple(e["codes"].values())))
+    return out
+
+
+INTERVAL_RULE = Rule(
+    id="suppressed_cell_interval",
+    kind="interval",
+    description="A suppressed cell (:) must keep room for its value, and more than one value.",
+    severity="warning",
+    family="release",
+)
+
+
+def _interval_outcomes(result: AuditResult) -> None:
+    """Warnings for suppressed cells the published ones give away, errors for ones with no room."""
+    per_table: dict[str, Outcome] = {}
+    for e in result.intervals:
+        out = per_table.setdefault(e["table"], Outcome(INTERVAL_RULE, e["table"]))
+        out.checked += 1
+        if e.get("empty"):
+            sev, msg = "error", "the published cells leave no room for this suppressed cell"
+        elif e["lower"] is not None and e["lower"] == e["upper"] and e["lower"] != 0:
+            # a hidden 0 under a published 0 (no county has any) hides nothing
+            sev, msg = "warning", f"the suppressed cell is given away by the published cells: it is {e['lower']:g}"
+        else:
+            out.passed += 1
             continue
-        suspects = localize_cube(cube, rules)
-        for s in suspects:
-            where, _ = cube.where(s["index"])
-            entry = {"table": tid, "where": where, "actual": s["actual"], "suggested": s["suggested"]}
-            for v in result.violation_list:
-                if v.table == tid and any(idx == s["index"] for _, idx, _ in v.cells):
-                    v.suspects.append(entry)
+        out.failed += 1
+        lower = e["lower"] if e["lower"] is not None else float("nan")
+        out.violations.append(Violation(INTERVAL_RULE.id, sev, e["table"], e["where"], e["codes"], lower,
+                                        float("nan"), float("nan"), 0.0, msg))
+    result.outcomes.extend(per_table.values())

@@ -28,6 +28,8 @@ class AuditResult:
     families: dict[str, str] = field(default_factory=dict)
     #: files in a release folder that hold no table, with the reason
     ignored: list[tuple[str, str]] = field(default_factory=list)
+    #: suppressed cells (`:`) and the range their value must lie in, from localization
+    intervals: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def violation_list(self) -> list[Violation]:
@@ -91,6 +93,7 @@ class AuditResult:
                 for o in self.outcomes
             ],
             "violations": [_violation_dict(v) for v in self.violation_list],
+            "intervals": self.intervals,
             "summary": {
                 "tables": len(self.tables),
                 "cells": sum(t.size for t in self.tables),
@@ -122,7 +125,16 @@ def _violation_dict(v: Violation) -> dict[str, Any]:
     }
     if codes:
         out["codes"] = codes
+    if getattr(v, "bound", ""):  # a bound has a limit, not an expected value
+        out["bound"], out["limit"], out["expected"] = v.bound, out["expected"], None
     if v.other is not None:
         out["other"] = v.other
     out["suspects"] = v.suspects
+    ties = sorted({s["tie_size"] for s in v.suspects if "tie_size" in s})
+    if ties:
+        out["tie_size"] = ties[0] if len(ties) == 1 else ties
+        alternatives: dict[int, list[dict[str, Any]]] = {}
+        for s in v.suspects:
+            alternatives.setdefault(s.get("alternative", 0), []).append(s)
+        out["alternatives"] = list(alternatives.values())
     return out
