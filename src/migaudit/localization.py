@@ -393,7 +393,7 @@ def _single_cell(problem: _Problem, cells: list[Key], rows: list[Row]) -> list[t
 def _milp_solutions(problem: _Problem, cells: list[Key], rows: list[Row], options: LocalizeOptions) -> tuple[list[Solution], bool]:
     """Every optimal solution up to `max_solutions` (no-good cuts); True when the list is complete."""
     from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import bmat, csr_matrix, hstack, identity
+    from scipy.sparse import bmat, csr_matrix, diags, hstack
 
     changeable = [k for k in cells if not problem.suppressed(k)]
     n, m = len(cells), len(changeable)
@@ -406,12 +406,12 @@ def _milp_solutions(problem: _Problem, cells: list[Key], rows: list[Row], option
     sel = csr_matrix((np.ones(m), ([i for i in range(m)], [pos[k] for k in changeable])), shape=(m, n))
     weights = np.asarray([_weight(problem, k, options) for k in changeable])
     m_up = np.asarray([ub[pos[k]] for k in changeable])
-    m_down = np.asarray([-lb[pos[k]] for k in changeable])
+    m_down = np.asarray([max(-lb[pos[k]], 0.0) for k in changeable])
     blocks = [
         LinearConstraint(hstack([a, csr_matrix((a.shape[0], m))]), lo, hi),
         # Δ ≤ M⁺·z and −Δ ≤ M⁻·z
-        LinearConstraint(bmat([[sel, -identity(m) * m_up]]), -np.inf, 0.0),
-        LinearConstraint(bmat([[-sel, -identity(m) * m_down]]), -np.inf, 0.0),
+        LinearConstraint(bmat([[sel, -diags(m_up)]]), -np.inf, 0.0),
+        LinearConstraint(bmat([[-sel, -diags(m_down)]]), -np.inf, 0.0),
     ]
     c = np.concatenate([np.zeros(n), weights])
     integrality = np.concatenate([np.zeros(n), np.ones(m)])
