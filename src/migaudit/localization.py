@@ -302,6 +302,15 @@ class Solution:
     values: dict[Key, tuple[float, float]] = field(default_factory=dict)
 
 
+@dataclass
+class Group:
+    """The equally good ways to fix one error: one solution is a named cell, several a tie."""
+
+    solutions: list[Solution]
+    #: False when more optimal solutions exist than `max_solutions`
+    complete: bool = True
+
+
 def _weight(problem: _Problem, key: Key, options: LocalizeOptions) -> float:
     cube = problem.cubes[key[0]]
     on_total = any(i in cube.totals(ax) for ax, i in enumerate(key[1]))
@@ -339,7 +348,7 @@ def _bounds(problem: _Problem, cells: list[Key], changeable: set[Key], big_m: fl
             ub.append(np.inf)
         elif k in changeable:
             v = problem.value(k)
-            lb.append(-v if k in problem.nonneg else -big_m)
+            lb.append(-v if _nonneg_unknown(problem, k) else -big_m)
             ub.append(big_m)
         else:
             lb.append(0.0)
@@ -348,19 +357,24 @@ def _bounds(problem: _Problem, cells: list[Key], changeable: set[Key], big_m: fl
 
 
 def _nonneg_unknown(problem: _Problem, key: Key) -> bool:
-    """`:` hides a value ≥ 0 unless its measure may be negative (net migration)."""
+    """A count cannot be negative: the sign rule says so, or the measure, or (no known measure)
+    a table whose published figures are practically all ≥ 0. Net figures may be negative."""
     if key in problem.nonneg:
         return True
     cube = problem.cubes[key[0]]
     m_ax = cube.axis("measure")
-    if m_ax is None:
-        return True
-    from .measures import measure_info
+    if m_ax is not None:
+        from .measures import measure_info
 
-    try:
-        return not measure_info(cube.canon[m_ax][key[1][m_ax]]).may_be_negative
-    except KeyError:
-        return True
+        try:
+            return not measure_info(cube.canon[m_ax][key[1][m_ax]].split("{")[0]).may_be_negative
+        except KeyError:
+            pass
+    cache = problem.__dict__.setdefault("_counts", {})
+    if key[0] not in cache:
+        v = cube.values[~np.isnan(cube.values)]
+        cache[key[0]] = bool(v.size) and np.count_nonzero(v < 0) <= 0.01 * max(np.count_nonzero(v), 1)
+    return cache[key[0]]
 
 
 def _single_cell(problem: _Problem, cells: list[Key], rows: list[Row]) -> list[tuple[Key, float, float]]:
@@ -375,7 +389,7 @@ def _single_cell(problem: _Problem, cells: list[Key], rows: list[Row]) -> list[t
     out = []
     for k in sorted(common & set(cells)):
         lo, hi = -np.inf, np.inf
-        if k in problem.nonneg:
+        if _nonneg_unknown(problem, k):
             lo = -problem.value(k)
         for i, r in enumerate(rows):
             a = r.cells.get(k)
@@ -390,69 +404,124 @@ def _single_cell(problem: _Problem, cells: list[Key], rows: list[Row]) -> list[t
     return out
 
 
-def _milp_solutions(problem: _Problem, cells: list[Key], rows: list[Row], options: LocalizeOptions) -> tuple[list[Solution], bool]:
-    """Every optimal solution up to `max_solutions` (no-good cuts); True when the list is complete."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import bmat, csr_matrix, diags, hstack
+class _Milp:
+    """The minimal-change MILP of one component: Δ and s columns, then one binary z per changeable cell."""
 
-    changeable = [k for k in cells if not problem.suppressed(k)]
-    n, m = len(cells), len(changeable)
-    scale = max([abs(problem.value(k)) for k in changeable] + [1.0])
-    imbalance = sum(abs(_residual(problem, r)) for r in rows if not any(problem.suppressed(k) for k in r.cells))
-    big_m = 2 * scale + imbalance + 1
-    a, lo, hi = _linear(problem, cells, rows, set(changeable))
-    lb, ub = _bounds(problem, cells, set(changeable), big_m)
-    pos = {k: i for i, k in enumerate(cells)}
-    sel = csr_matrix((np.ones(m), ([i for i in range(m)], [pos[k] for k in changeable])), shape=(m, n))
-    weights = np.asarray([_weight(problem, k, options) for k in changeable])
-    m_up = np.asarray([ub[pos[k]] for k in changeable])
-    m_down = np.asarray([max(-lb[pos[k]], 0.0) for k in changeable])
-    blocks = [
-        LinearConstraint(hstack([a, csr_matrix((a.shape[0], m))]), lo, hi),
-        # Δ ≤ M⁺·z and −Δ ≤ M⁻·z
-        LinearConstraint(bmat([[sel, -diags(m_up)]]), -np.inf, 0.0),
-        LinearConstraint(bmat([[-sel, -diags(m_down)]]), -np.inf, 0.0),
-    ]
-    c = np.concatenate([np.zeros(n), weights])
-    integrality = np.concatenate([np.zeros(n), np.ones(m)])
-    bounds = Bounds(np.concatenate([lb, np.zeros(m)]), np.concatenate([ub, np.ones(m)]))
-    cuts: list[np.ndarray] = []
-    out: list[Solution] = []
-    best = None
-    while len(out) < options.max_solutions + 1:
-        cons = list(blocks)
+    def __init__(self, problem: _Problem, cells: list[Key], rows: list[Row], options: LocalizeOptions) -> None:
+        from scipy.optimize import LinearConstraint
+        from scipy.sparse import bmat, csr_matrix, diags, hstack
+
+        self.cells, self.options = cells, options
+        self.changeable = [k for k in cells if not problem.suppressed(k)]
+        n, m = len(cells), len(self.changeable)
+        self.n, self.m = n, m
+        scale = max([abs(problem.value(k)) for k in self.changeable] + [1.0])
+        imbalance = sum(abs(_residual(problem, r)) for r in rows if not any(problem.suppressed(k) for k in r.cells))
+        big_m = 2 * scale + imbalance + 1  # no change needs more than the data's scale and the imbalances
+        a, lo, hi = _linear(problem, cells, rows, set(self.changeable))
+        lb, ub = _bounds(problem, cells, set(self.changeable), big_m)
+        pos = {k: i for i, k in enumerate(cells)}
+        self.zpos = {k: i for i, k in enumerate(self.changeable)}
+        sel = csr_matrix((np.ones(m), (list(range(m)), [pos[k] for k in self.changeable])), shape=(m, n))
+        self.weights = np.asarray([_weight(problem, k, options) for k in self.changeable])
+        m_up = np.asarray([ub[pos[k]] for k in self.changeable])
+        m_down = np.asarray([max(-lb[pos[k]], 0.0) for k in self.changeable])
+        self.blocks = [
+            LinearConstraint(hstack([a, csr_matrix((a.shape[0], m))]), lo, hi),
+            LinearConstraint(bmat([[sel, -diags(m_up)]]), -np.inf, 0.0),  # Δ ≤ M⁺·z
+            LinearConstraint(bmat([[-sel, -diags(m_down)]]), -np.inf, 0.0),  # −Δ ≤ M⁻·z
+        ]
+        self.c = np.concatenate([np.zeros(n), self.weights])
+        self.integrality = np.concatenate([np.zeros(n), np.ones(m)])
+        self.lb = np.concatenate([lb, np.zeros(m)])
+        self.ub = np.concatenate([ub, np.ones(m)])
+        self.dpos = np.asarray([pos[k] for k in self.changeable], dtype=int)
+
+    def solve(self, cuts: list[list[Key]], forced: set[Key]) -> tuple[list[Key], float] | None:
+        """An optimal support (changed cells) avoiding `cuts` (no-good) with `forced` cells changed."""
+        from scipy.optimize import Bounds, LinearConstraint, milp
+
+        cons = list(self.blocks)
         if cuts:
-            cut = np.zeros((len(cuts), n + m))
+            cut = np.zeros((len(cuts), self.n + self.m))
             for i, support in enumerate(cuts):
-                cut[i, n + support] = 1.0
-            cons.append(LinearConstraint(cut, -np.inf, np.asarray([len(s) - 1 for s in cuts])))
+                cut[i, [self.n + self.zpos[k] for k in support]] = 1.0
+            cons.append(LinearConstraint(cut, -np.inf, np.asarray([len(c) - 1 for c in cuts], dtype=float)))
+        lb = self.lb.copy()
+        for k in forced:
+            lb[self.n + self.zpos[k]] = 1.0
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            res = milp(c, integrality=integrality, bounds=bounds, constraints=cons,
-                       options={"time_limit": options.time_limit, "mip_feasibility_tolerance": 1e-9,
+            warnings.simplefilter("ignore", RuntimeWarning)  # the tolerance goes to HiGHS verbatim
+            res = milp(self.c, integrality=self.integrality, bounds=Bounds(lb, self.ub), constraints=cons,
+                       options={"time_limit": self.options.time_limit, "mip_feasibility_tolerance": 1e-9,
                                 "mip_rel_gap": 0.0})
         if res.x is None:
-            break
-        z = res.x[n:]
-        delta = res.x[:n]
-        support = np.flatnonzero((z > 0.5) | (np.abs(delta[[pos[k] for k in changeable]]) > 0.5))
-        cost = float(weights[support].sum())
-        if best is None:
-            best = cost
-        elif cost > best + 1e-6:
-            return out, True
-        if len(out) == options.max_solutions:
-            return out, False
-        out.append(Solution([changeable[i] for i in support], cost))
-        cuts.append(support)
-    return out, True
+            return None
+        z, delta = res.x[self.n:], res.x[:self.n][self.dpos]
+        support = np.flatnonzero((z > 0.5) | (np.abs(delta) > 0.5))
+        return [self.changeable[i] for i in support], float(self.weights[support].sum())
 
 
-def _values(problem: _Problem, cells: list[Key], rows: list[Row], sol: Solution) -> None:
-    """Each changed cell's value range when only the solution's cells (and unknowns) may move."""
+def _clusters(support: list[Key], rows: list[Row]) -> list[list[Key]]:
+    """Changed cells that share a row belong together (a swap); the rest are separate errors."""
+    parent = {k: k for k in support}
+
+    def find(k: Key) -> Key:
+        while parent[k] != k:
+            k = parent[k]
+        return k
+
+    for r in rows:
+        ks = [k for k in support if k in r.cells]
+        for k in ks[1:]:
+            parent[find(k)] = find(ks[0])
+    groups: dict[Key, list[Key]] = defaultdict(list)
+    for k in support:
+        groups[find(k)].append(k)
+    return list(groups.values())
+
+
+def _milp_groups(problem: _Problem, cells: list[Key], rows: list[Row], options: LocalizeOptions) -> list[Group]:
+    """Every optimal solution, per independent error of the component (no-good cuts, up to the limit).
+
+    The first optimum splits into clusters of changed cells that share no row; each cluster's
+    alternatives are enumerated with the other clusters' cells left changed, so two
+    independent ties of 3 are two ties of 3, not one of 9.
+    """
+    model = _Milp(problem, cells, rows, options)
+    first = model.solve([], set())
+    if first is None:
+        return []
+    support, best = first
+    clusters = _clusters(support, rows)
+    groups = []
+    for cluster in clusters:
+        others = {k for c in clusters if c is not cluster for k in c}
+        sols = [Solution(sorted(cluster), best)]
+        cuts = [sorted(cluster)]
+        complete = True
+        while True:
+            found = model.solve(cuts, others)
+            if found is None or found[1] > best + 1e-6:
+                break
+            alt = sorted(k for k in found[0] if k not in others)
+            if not alt or alt in cuts:
+                break
+            if len(sols) == options.max_solutions:
+                complete = False
+                break
+            sols.append(Solution(alt, best))
+            cuts.append(alt)
+        groups.append(Group(sols, complete))
+    return groups
+
+
+def _values(problem: _Problem, cells: list[Key], rows: list[Row], sol: Solution, others: set[Key] = frozenset()) -> None:
+    """Each changed cell's value range when only the solution's cells (the other errors' cells
+    and the unknowns) may move."""
     from scipy.optimize import linprog
 
-    changed = set(sol.cells)
+    changed = set(sol.cells) | set(others)
     keep = [k for k in cells if k in changed or problem.suppressed(k)]
     a, lo, hi = _linear(problem, keep, rows, changed)
     lb, ub = _bounds(problem, keep, changed, np.inf)
@@ -471,26 +540,23 @@ def _values(problem: _Problem, cells: list[Key], rows: list[Row], sol: Solution)
         sol.values[k] = (v + ends[0], v + ends[1])
 
 
-def solve_component(problem: _Problem, cells: list[Key], rows: list[Row],
-                    options: LocalizeOptions) -> tuple[list[Solution], bool]:
-    """All minimal changes of one component (up to the limit) and whether the list is complete."""
-    has_unknowns = any(problem.suppressed(k) for k in cells)
-    if not has_unknowns:
+def solve_component(problem: _Problem, cells: list[Key], rows: list[Row], options: LocalizeOptions) -> list[Group]:
+    """All minimal changes of one component, as one group of alternatives per independent error."""
+    if not any(problem.suppressed(k) for k in cells):
         singles = _single_cell(problem, cells, rows)
         if singles:
             w = {k: _weight(problem, k, options) for k in cells}
             best = min(w[k] for k, _, _ in singles)
-            if best < 2 * min(w.values()):
-                out = []
-                for k, d_lo, d_hi in singles:
-                    if w[k] == best:
-                        v = problem.value(k)
-                        out.append(Solution([k], best, {k: (v + d_lo, v + d_hi)}))
-                return out, True
-    sols, complete = _milp_solutions(problem, cells, rows, options)
-    for s in sols:
-        _values(problem, cells, rows, s)
-    return sols, complete
+            if best < 2 * min(w.values()):  # no pair of changes can be cheaper than one
+                v = problem.value
+                return [Group([Solution([k], best, {k: (v(k) + lo, v(k) + hi)})
+                               for k, lo, hi in singles if w[k] == best], True)]
+    groups = _milp_groups(problem, cells, rows, options)
+    for g in groups:
+        others = {k for h in groups if h is not g for k in h.solutions[0].cells}
+        for s in g.solutions:
+            _values(problem, cells, rows, s, others)
+    return groups
 
 
 # --- reporting -------------------------------------------------------------------------
@@ -537,30 +603,37 @@ def localize(result: AuditResult, cubes: list[Cube], rules: RuleSet, options: Lo
         for n, (cells, _) in enumerate(components):
             for k in cells:
                 where_comp[k] = n
-        solved: dict[int, list[dict[str, Any]]] = {}
+        solved: dict[int, list[tuple[set[Key], list[dict[str, Any]]]]] = {}
         for v in failing:
-            comps = {where_comp[k] for k in _violation_cells(problem, v) if k in where_comp}
-            for n in sorted(comps):
+            mine = _violation_cells(problem, v)
+            for n in sorted({where_comp[k] for k in mine if k in where_comp}):
                 if n not in solved:
                     solved[n] = _suspects_of(problem, *components[n], options)
-                v.suspects.extend(solved[n])
+                for group_cells, entries in solved[n]:
+                    if group_cells & set(mine) or len(solved[n]) == 1:
+                        v.suspects.extend(entries)
     if options.intervals:
         result.intervals.extend(intervals(cubes, rules, options, problem, cross))
         _interval_outcomes(result)
 
 
-def _suspects_of(problem: _Problem, cells: list[Key], rows: list[Row], options: LocalizeOptions) -> list[dict[str, Any]]:
-    sols, complete = solve_component(problem, cells, rows, options)
+def _suspects_of(problem: _Problem, cells: list[Key], rows: list[Row],
+                 options: LocalizeOptions) -> list[tuple[set[Key], list[dict[str, Any]]]]:
+    """Per independent error: the cells it may be, and their suspect entries."""
     out = []
-    for n, s in enumerate(sols):
-        for k in s.cells:
-            entry = _suspect(problem, k, *s.values.get(k, (np.nan, np.nan)))
-            if len(sols) > 1 or not complete:
-                entry["tie_size"] = len(sols)
-                entry["alternative"] = n
-                if not complete:
-                    entry["tie_complete"] = False
-            out.append(entry)
+    for g in solve_component(problem, cells, rows, options):
+        entries = []
+        tie = len(g.solutions) > 1 or not g.complete
+        for n, s in enumerate(g.solutions):
+            for k in s.cells:
+                entry = _suspect(problem, k, *s.values.get(k, (np.nan, np.nan)))
+                if tie:
+                    entry["tie_size"] = len(g.solutions)
+                    entry["alternative"] = n
+                    if not g.complete:
+                        entry["tie_complete"] = False
+                entries.append(entry)
+        out.append(({k for s in g.solutions for k in s.cells}, entries))
     return out
 
 
