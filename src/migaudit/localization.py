@@ -85,6 +85,8 @@ class _Problem:
     seen: set[tuple] = field(default_factory=set)
     #: cells that must stay ≥ 0 (a sign rule covers them)
     nonneg: set[Key] = field(default_factory=set)
+    #: cells whose every row is known
+    probed: set[Key] = field(default_factory=set)
 
     def value(self, key: Key) -> float:
         """Published value; a cell with no cell (`.`) counts 0; suppressed cells are NaN."""
@@ -124,6 +126,10 @@ def _table_rows(problem: _Problem, cube: Cube, rules: list[Rule], seeds: list[tu
     for sign in (1.0, -1.0):
         probe = _probe(base, seeds, sign, rng)
         for rule in rules:
+            if sign < 0 and rule.kind not in ("hierarchy", "period_sum", "sign"):
+                continue  # identities are equalities: the + run found them all
+            if sign > 0 and rule.kind == "sign":
+                continue  # positive whole numbers never break a sign rule
             out = evaluate(rule, probe)
             if out is None:
                 continue
@@ -135,17 +141,17 @@ def _table_rows(problem: _Problem, cube: Cube, rules: list[Rule], seeds: list[tu
             for v in out.violations:
                 if v.severity == "info" or any(min(idx) < 0 for _, idx, _ in v.cells):
                     continue  # implied unpublished members; sums over a whole axis (conservation)
-                key = (rule.id, tuple(sorted((idx, c) for _, idx, c in v.cells)))
-                entry = found.setdefault(key, [v, rule, 0])
-                entry[2] += 1
-    for (rid, _), (v, rule, runs) in found.items():
-        if rule.kind == "sign":
-            problem.nonneg.add((cube.table.id, v.cells[0][1]))
-            continue
+                if rule.kind == "sign":
+                    problem.nonneg.add((cube.table.id, v.cells[0][1]))
+                    continue
+                key = (rule.id, v.cells[0][1])
+                if key not in found:
+                    found[key] = v
+    for (rid, _), v in found.items():
         cells: dict[Key, float] = defaultdict(float)
         for _, idx, c in v.cells:
             cells[(cube.table.id, idx)] += c
-        _add_row(problem, rid, dict(cells), v.tolerance, equality=runs == 2)
+        _add_row(problem, rid, dict(cells), v.tolerance, equality=not v.bound)
 
 
 def _add_row(problem: _Problem, rule: str, cells: dict[Key, float], tol: float, equality: bool) -> None:
@@ -207,7 +213,7 @@ def _rules_for(cube: Cube, rules: RuleSet) -> list[Rule]:
 
 
 def _collect_rows(problem: _Problem, cubes: list[Cube], rules: RuleSet, seeds: set[Key], cross: bool,
-                  rng: np.random.Generator) -> None:
+                  rng: np.random.Generator) -> set[Key]:
     """Rows touching `seeds`, then rows touching the suppressed cells those rows hold, until none is new."""
     done: set[Key] = set()
     todo = set(seeds)
@@ -222,7 +228,9 @@ def _collect_rows(problem: _Problem, cubes: list[Cube], rules: RuleSet, seeds: s
         if cross and len(cubes) > 1:
             _cross_rows(problem, cubes, todo, rng)
         done |= todo
-        todo = {k for r in problem.rows[before:] for k in r.cells if problem.suppressed(k)} - done
+        problem.probed |= todo
+        todo = {k for r in problem.rows[before:] for k in r.cells if problem.suppressed(k)} - done - problem.probed
+    return done
 
 
 # --- components ------------------------------------------------------------------------
@@ -234,32 +242,9 @@ def _fails(row: Row, r: float) -> bool:
     return bool(r < row.lo - 1e-9 or r > row.hi + 1e-9)
 
 
-def _components(problem: _Problem, free: set[Key]) -> tuple[list[tuple[list[Key], list[Row]]], list[Row]]:
-    """Fix cells pinned by passing equalities; group the rest. Returns (components, unexplained rows)."""
-    rows = problem.rows
-    free = set(free) | {k for r in rows for k in r.cells if problem.suppressed(k)}
-    status = []
-    for r in rows:
-        known = not any(problem.suppressed(k) for k in r.cells)
-        status.append(known and not _fails(r, _residual(problem, r)))
-    by_cell: dict[Key, list[int]] = defaultdict(list)
-    for i, r in enumerate(rows):
-        for k in r.cells:
-            by_cell[k].append(i)
-    n_free = [sum(1 for k in r.cells if k in free) for r in rows]
-    queue = [i for i, r in enumerate(rows) if status[i] and r.equality and n_free[i] == 1]
-    while queue:
-        i = queue.pop()
-        if n_free[i] != 1:
-            continue
-        k = next(k for k in rows[i].cells if k in free)
-        if problem.suppressed(k):
-            continue
-        free.discard(k)
-        for j in by_cell[k]:
-            n_free[j] -= 1
-            if status[j] and rows[j].equality and n_free[j] == 1:
-                queue.append(j)
+def _components(problem: _Problem, free: set[Key]) -> list[tuple[list[Key], list[Row]]]:
+    """Groups of changeable cells (and unknowns) linked by the rows known so far."""
+    free = set(free) | {k for r in problem.rows for k in r.cells if problem.suppressed(k)}
     parent: dict[Key, Key] = {k: k for k in free}
 
     def find(k: Key) -> Key:
@@ -268,28 +253,21 @@ def _components(problem: _Problem, free: set[Key]) -> tuple[list[tuple[list[Key]
             k = parent[k]
         return k
 
-    unexplained = []
-    for i, r in enumerate(rows):
+    for r in problem.rows:
         ks = [k for k in r.cells if k in free]
-        if not ks:
-            if not status[i]:
-                unexplained.append(r)
-            continue
-        root = find(ks[0])
         for k in ks[1:]:
-            other = find(k)
-            if other != root:
-                parent[other] = root
+            a, b = find(ks[0]), find(k)
+            if a != b:
+                parent[b] = a
     groups: dict[Key, list[Key]] = defaultdict(list)
     for k in free:
         groups[find(k)].append(k)
     comp_rows: dict[Key, list[Row]] = defaultdict(list)
-    for r in rows:
+    for r in problem.rows:
         ks = [k for k in r.cells if k in free]
         if ks:
             comp_rows[find(ks[0])].append(r)
-    out = [(sorted(cells), comp_rows[root]) for root, cells in groups.items()]
-    return out, unexplained
+    return [(sorted(cells), comp_rows[root]) for root, cells in groups.items() if comp_rows[root]]
 
 
 # --- solving ---------------------------------------------------------------------------
@@ -588,29 +566,51 @@ def localize(result: AuditResult, cubes: list[Cube], rules: RuleSet, options: Lo
     Each violation's suspects are the cells of the minimal change of its component; when
     several changes are equally small every one is listed, each suspect carrying
     `tie_size` and `alternative` (which solution it belongs to).
+
+    Rows are added lazily: the problem starts from the failing instances; every cell a
+    solution changes is then probed for all rule instances touching it, and the components
+    are solved again until every cell of every solution has been probed. A relaxation whose
+    optimum satisfies all rows is optimal, so this is exact, and it never builds the rows of
+    the thousands of cells no solution touches.
     """
     options = options or LocalizeOptions()
     problem = _Problem({c.table.id: c for c in cubes})
     rng = np.random.default_rng(options.seed)
+    kinds = {o.rule.id: o.rule.kind for o in result.outcomes}
     failing = [v for v in result.violation_list if v.severity in ("error", "warning")]
-    cross = any(o.rule.kind == "cross_table" for o in result.outcomes)
+    cross = any(k == "cross_table" for k in kinds.values())
     if failing:
-        seeds = {k for v in failing for k in _violation_cells(problem, v)}
-        _collect_rows(problem, cubes, rules, seeds, cross, rng)
-        free = {k for k in seeds if not np.isnan(problem.value(k)) or problem.suppressed(k)}
-        components, _ = _components(problem, free)
-        where_comp: dict[Key, int] = {}
-        for n, (cells, _) in enumerate(components):
-            for k in cells:
-                where_comp[k] = n
-        solved: dict[int, list[tuple[set[Key], list[dict[str, Any]]]]] = {}
+        seeds: set[Key] = set()
         for v in failing:
-            mine = _violation_cells(problem, v)
+            cells = _violation_cells(problem, v)
+            seeds.update(cells)
+            if kinds.get(v.rule) == "sign":
+                problem.nonneg.update(cells)
+            elif v.other is not None:
+                row = _cross_cells(problem, v)
+                if row:
+                    _add_row(problem, v.rule, row, v.tolerance, equality=True)
+            else:
+                row: dict[Key, float] = defaultdict(float)
+                for t, idx, c in v.cells:
+                    row[(t, idx)] += c
+                _add_row(problem, v.rule, dict(row), v.tolerance, equality=not v.bound)
+        free = {k for k in seeds if not np.isnan(problem.value(k)) or problem.suppressed(k)}
+        for _ in range(50):
+            components = _components(problem, free)
+            solved = [_suspects_of(problem, cells, rows, options) for cells, rows in components]
+            touched = {k for groups in solved for group_cells, _ in groups for k in group_cells}
+            touched |= {k for cells, _ in components for k in cells if problem.suppressed(k)}
+            new = touched - problem.probed
+            if not new:
+                break
+            _collect_rows(problem, cubes, rules, new, cross, rng)
+        where_comp = {k: n for n, (cells, _) in enumerate(components) for k in cells}
+        for v in failing:
+            mine = set(_violation_cells(problem, v))
             for n in sorted({where_comp[k] for k in mine if k in where_comp}):
-                if n not in solved:
-                    solved[n] = _suspects_of(problem, *components[n], options)
                 for group_cells, entries in solved[n]:
-                    if group_cells & set(mine) or len(solved[n]) == 1:
+                    if group_cells & mine or len(solved[n]) == 1:
                         v.suspects.extend(entries)
     if options.intervals:
         result.intervals.extend(intervals(cubes, rules, options, problem, cross))
@@ -653,7 +653,7 @@ def intervals(cubes: list[Cube], rules: RuleSet, options: LocalizeOptions | None
               for idx in zip(*np.nonzero(c.symbols == sym.CONFIDENTIAL), strict=True)}
     if not hidden:
         return []
-    pending = hidden - {k for r in problem.rows for k in r.cells}
+    pending = hidden - problem.probed
     if pending:
         _collect_rows(problem, cubes, rules, pending, cross, rng)
     rows = [r for r in problem.rows if any(k in hidden for k in r.cells)]
