@@ -139,8 +139,13 @@ def _table_rows(problem: _Problem, cube: Cube, rules: list[Rule], seeds: list[tu
                 _table_rows(problem, cube, [rule], seeds[half:], rng)
                 continue
             for v in out.violations:
-                if v.severity == "info" or any(min(idx) < 0 for _, idx, _ in v.cells):
-                    continue  # implied unpublished members; sums over a whole axis (conservation)
+                if v.severity == "info":
+                    continue  # implied unpublished members (adjustments): no constraint
+                if any(min(idx) < 0 for _, idx, _ in v.cells):
+                    cells = _conservation_cells(cube, rule, v)
+                    if cells:
+                        _add_row(problem, rule.id, cells, v.tolerance, equality=True)
+                    continue
                 if rule.kind == "sign":
                     problem.nonneg.add((cube.table.id, v.cells[0][1]))
                     continue
@@ -197,6 +202,30 @@ def _cross_cells(problem: _Problem, v: Violation) -> dict[Key, float] | None:
         else:
             cells[(t, idx)] += c
     return dict(cells)
+
+
+def _conservation_cells(cube: Cube, rule: Rule, v: Violation) -> dict[Key, float] | None:
+    """A conservation instance spelled out: every term's member over every leaf of `sum_over`."""
+    if rule.kind != "conservation" or rule.sum_over is None or any(t.lag for t in (*rule.lhs, *rule.rhs)):
+        return None
+    ax, sum_ax = cube.axis(rule.along), cube.axis(rule.sum_over)
+    if ax is None or sum_ax is None:
+        return None
+    idx = list(v.cells[0][1])
+    totals = set(cube.totals(sum_ax))
+    cells: dict[Key, float] = defaultdict(float)
+    for side, terms in ((1.0, rule.lhs), (-1.0, rule.rhs)):
+        for t in terms:
+            m = cube.find(ax, t.member)
+            if m is None:
+                continue
+            for leaf in range(len(cube.dims[sum_ax])):
+                if leaf in totals:
+                    continue
+                full = list(idx)
+                full[ax], full[sum_ax] = m, leaf
+                cells[(cube.table.id, tuple(full))] += side * t.coef
+    return dict(cells) or None
 
 
 def _violation_cells(problem: _Problem, v: Violation) -> list[Key]:
@@ -577,15 +606,24 @@ def localize(result: AuditResult, cubes: list[Cube], rules: RuleSet, options: Lo
     problem = _Problem({c.table.id: c for c in cubes})
     rng = np.random.default_rng(options.seed)
     kinds = {o.rule.id: o.rule.kind for o in result.outcomes}
+    by_id = {r.id: r for r in rules}
     failing = [v for v in result.violation_list if v.severity in ("error", "warning")]
     cross = any(k == "cross_table" for k in kinds.values())
     if failing:
         seeds: set[Key] = set()
+        vcells: dict[int, set[Key]] = {}
         for v in failing:
             cells = _violation_cells(problem, v)
+            vcells[id(v)] = set(cells)
             seeds.update(cells)
             if kinds.get(v.rule) == "sign":
                 problem.nonneg.update(cells)
+            elif kinds.get(v.rule) == "conservation" and v.rule in by_id and v.table in problem.cubes:
+                row = _conservation_cells(problem.cubes[v.table], by_id[v.rule], v)
+                if row:
+                    seeds.update(row)
+                    vcells[id(v)] = set(row)
+                    _add_row(problem, v.rule, row, v.tolerance, equality=True)
             elif v.other is not None:
                 row = _cross_cells(problem, v)
                 if row:
@@ -607,7 +645,7 @@ def localize(result: AuditResult, cubes: list[Cube], rules: RuleSet, options: Lo
             _collect_rows(problem, cubes, rules, new, cross, rng)
         where_comp = {k: n for n, (cells, _) in enumerate(components) for k in cells}
         for v in failing:
-            mine = set(_violation_cells(problem, v))
+            mine = vcells[id(v)]
             for n in sorted({where_comp[k] for k in mine if k in where_comp}):
                 for group_cells, entries in solved[n]:
                     if group_cells & mine or len(solved[n]) == 1:
