@@ -87,6 +87,8 @@ class _Problem:
     nonneg: set[Key] = field(default_factory=set)
     #: cells whose every row is known
     probed: set[Key] = field(default_factory=set)
+    #: tables that share figures with a table (from the audit's cross-table outcomes)
+    partners: dict[str, set[str]] = field(default_factory=dict)
 
     def value(self, key: Key) -> float:
         """Published value; a cell with no cell (`.`) counts 0; suppressed cells are NaN."""
@@ -175,7 +177,10 @@ def _cross_rows(problem: _Problem, cubes: list[Cube], seeds: set[Key], rng: np.r
     by_table: dict[str, list[tuple[int, ...]]] = defaultdict(list)
     for t, idx in seeds:
         by_table[t].append(idx)
-    probes = [_probe(_cleared(c), by_table.get(c.table.id, []), 1.0, rng) for c in cubes]
+    near = set(by_table) | {p for t in by_table for p in problem.partners.get(t, ())}
+    probes = [_probe(_cleared(c), by_table.get(c.table.id, []), 1.0, rng) for c in cubes if c.table.id in near]
+    if len(probes) < 2:
+        return
     for out in cross_table_outcomes(probes):
         for v in out.violations:
             cells = _cross_cells(problem, v)
@@ -523,28 +528,89 @@ def _milp_groups(problem: _Problem, cells: list[Key], rows: list[Row], options: 
     return groups
 
 
+class _RangeLP:
+    """min and max of single variables over `lo ≤ A·x ≤ hi`, `lb ≤ x ≤ ub`: one HiGHS model, many objectives.
+
+    Uses the HiGHS that SciPy ships (one model, warm-started re-solves: ~0.1 ms each) and falls
+    back to `scipy.optimize.linprog` (a new model per solve) when that binding is not there.
+    """
+
+    def __init__(self, a, lo: np.ndarray, hi: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> None:  # noqa: ANN001
+        from scipy.sparse import csc_matrix
+
+        self.a, self.lo, self.hi, self.lb, self.ub = csc_matrix(a), lo, hi, lb, ub
+        self.n = self.a.shape[1]
+        self.h = None
+        try:
+            from scipy.optimize._highspy import _core as hc
+        except ImportError:  # pragma: no cover - older or newer SciPy layouts
+            return
+        try:
+            h = hc._Highs()
+            h.setOptionValue("output_flag", False)
+            lp = hc.HighsLp()
+            lp.num_col_, lp.num_row_ = self.n, self.a.shape[0]
+            lp.col_cost_ = np.zeros(self.n)
+            lp.col_lower_ = np.where(np.isfinite(lb), lb, -hc.kHighsInf)
+            lp.col_upper_ = np.where(np.isfinite(ub), ub, hc.kHighsInf)
+            lp.row_lower_ = np.where(np.isfinite(lo), lo, -hc.kHighsInf)
+            lp.row_upper_ = np.where(np.isfinite(hi), hi, hc.kHighsInf)
+            m = lp.a_matrix_
+            m.format_ = hc.MatrixFormat.kColwise
+            m.start_, m.index_, m.value_ = self.a.indptr, self.a.indices, self.a.data
+            m.num_col_, m.num_row_ = self.n, self.a.shape[0]
+            lp.a_matrix_ = m
+            h.passModel(lp)
+            self.h, self.hc = h, hc
+        except Exception:  # noqa: BLE001 - a private binding that moved: use linprog
+            self.h = None
+
+    def extreme(self, j: int, maximize: bool) -> float | None:
+        """The min (max) of x_j; ±inf when unbounded; None when there is no feasible x."""
+        c = np.zeros(self.n)
+        c[j] = 1.0
+        if self.h is not None:
+            hc = self.hc
+            self.h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), c)
+            self.h.changeObjectiveSense(hc.ObjSense.kMaximize if maximize else hc.ObjSense.kMinimize)
+            self.h.run()
+            status = self.h.getModelStatus()
+            if status == hc.HighsModelStatus.kOptimal:
+                return float(self.h.getSolution().col_value[j])
+            if status == hc.HighsModelStatus.kInfeasible:
+                return None
+            if status == hc.HighsModelStatus.kUnbounded:
+                return np.inf if maximize else -np.inf
+        from scipy.optimize import linprog
+
+        finite = np.isfinite(self.hi)
+        dense = self.a.toarray()
+        res = linprog(-c if maximize else c, A_ub=np.vstack([dense[finite], -dense]),
+                      b_ub=np.concatenate([self.hi[finite], -self.lo]),
+                      bounds=list(zip(self.lb, self.ub, strict=True)), method="highs")
+        if res.status == 2:
+            return None
+        if res.status == 3:
+            return np.inf if maximize else -np.inf
+        return float(res.x[j])
+
+
 def _values(problem: _Problem, cells: list[Key], rows: list[Row], sol: Solution, others: set[Key] = frozenset()) -> None:
     """Each changed cell's value range when only the solution's cells (the other errors' cells
     and the unknowns) may move."""
-    from scipy.optimize import linprog
-
     changed = set(sol.cells) | set(others)
     keep = [k for k in cells if k in changed or problem.suppressed(k)]
     a, lo, hi = _linear(problem, keep, rows, changed)
     lb, ub = _bounds(problem, keep, changed, np.inf)
-    finite_hi = np.isfinite(hi)
-    a_ub = np.vstack([a.toarray()[finite_hi], -a.toarray()])
-    b_ub = np.concatenate([hi[finite_hi], -lo])
+    lp = _RangeLP(a, lo, hi, lb, ub)
     for k in sol.cells:
         j = keep.index(k)
-        ends = []
-        for direction in (1.0, -1.0):
-            c = np.zeros(len(keep))
-            c[j] = direction
-            res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=list(zip(lb, ub, strict=True)), method="highs")
-            ends.append(direction * res.fun if res.status == 0 else (-np.inf if direction > 0 else np.inf))
+        low, high = lp.extreme(j, False), lp.extreme(j, True)
         v = problem.value(k)
-        sol.values[k] = (v + ends[0], v + ends[1])
+        if low is None or high is None:
+            sol.values[k] = (np.nan, np.nan)
+        else:
+            sol.values[k] = (v + low, v + high)
 
 
 def solve_component(problem: _Problem, cells: list[Key], rows: list[Row], options: LocalizeOptions) -> list[Group]:
@@ -609,6 +675,11 @@ def localize(result: AuditResult, cubes: list[Cube], rules: RuleSet, options: Lo
     by_id = {r.id: r for r in rules}
     failing = [v for v in result.violation_list if v.severity in ("error", "warning")]
     cross = any(k == "cross_table" for k in kinds.values())
+    for o in result.outcomes:
+        if o.rule.kind == "cross_table" and " = " in o.table:
+            a, b = o.table.split(" = ", 1)
+            problem.partners.setdefault(a, set()).add(b)
+            problem.partners.setdefault(b, set()).add(a)
     if failing:
         seeds: set[Key] = set()
         vcells: dict[int, set[Key]] = {}
@@ -682,7 +753,6 @@ def intervals(cubes: list[Cube], rules: RuleSet, options: LocalizeOptions | None
 
     Given every published cell and every rule touching the hidden ones (one LP per end).
     """
-    from scipy.optimize import linprog
 
     options = options or LocalizeOptions()
     problem = problem or _Problem({c.table.id: c for c in cubes})
@@ -692,8 +762,8 @@ def intervals(cubes: list[Cube], rules: RuleSet, options: LocalizeOptions | None
     if not hidden:
         return []
     pending = hidden - problem.probed
-    if pending:
-        _collect_rows(problem, cubes, rules, pending, cross, rng)
+    if pending:  # the tables' own rules (cross-table twins of hidden cells are not searched)
+        _collect_rows(problem, cubes, rules, pending, False, rng)
     rows = [r for r in problem.rows if any(k in hidden for k in r.cells)]
     parent = {k: k for k in hidden}
 
@@ -716,29 +786,17 @@ def intervals(cubes: list[Cube], rules: RuleSet, options: LocalizeOptions | None
         mine = [r for r in rows if any(k in parent and find(k) == find(cells[0]) for k in r.cells if k in hidden)]
         a, lo, hi = _linear(problem, cells, mine, set())
         lb, ub = _bounds(problem, cells, set(), np.inf)
-        dense = a.toarray()
-        finite_hi = np.isfinite(hi)
-        a_ub = np.vstack([dense[finite_hi], -dense])
-        b_ub = np.concatenate([hi[finite_hi], -lo])
-        bnds = list(zip(lb, ub, strict=True))
+        lp = _RangeLP(a, lo, hi, lb, ub)
         for j, k in enumerate(cells):
-            ends: list[float | None] = []
-            empty = False
-            for direction in (1.0, -1.0):
-                c = np.zeros(len(cells))
-                c[j] = direction
-                res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=bnds, method="highs")
-                if res.status == 2:
-                    empty = True
-                    break
-                ends.append(direction * res.fun if res.status == 0 else None)
+            low = lp.extreme(j, False)
+            high = lp.extreme(j, True) if low is not None else None
             where, codes = problem.cubes[k[0]].where(k[1])
             entry: dict[str, Any] = {"table": k[0], "where": where, "codes": codes, "symbol": ":"}
-            if empty:
+            if low is None:
                 entry.update(lower=None, upper=None, empty=True)
             else:
-                entry.update(lower=_num(ends[0]) if ends[0] is not None else None,
-                             upper=_num(ends[1]) if ends[1] is not None else None)
+                entry.update(lower=_num(low) if np.isfinite(low) else None,
+                             upper=_num(high) if high is not None and np.isfinite(high) else None)
             out.append(entry)
     out.sort(key=lambda e: (e["table"], tuple(e["codes"].values())))
     return out
