@@ -107,6 +107,12 @@ def suspect_text(s: dict[str, Any], table: str | None = None) -> str:
     out = f"{head}: {fmt_num(s.get('actual'))}"
     if s.get("suggested") is not None:
         out += f" → {fmt_num(s.get('suggested'))}"
+    elif s.get("lower") is not None or s.get("upper") is not None:  # only bounds speak: a range
+        lo, hi = s.get("lower"), s.get("upper")
+        out += f" → {fmt_num(lo) if lo is not None else '−∞'} … {fmt_num(hi) if hi is not None else '∞'}"
+    if s.get("tie_size"):
+        more = "+" if s.get("tie_complete") is False else ""
+        out += f" (tie: alternative {s.get('alternative', 0) + 1} of {s['tie_size']}{more})"
     return out
 
 
@@ -133,9 +139,26 @@ def print_report(result: AuditResult, console: Console, max_rows: int = 40) -> N
     _print_rules(result, out)
     _print_violations(result, out, max_rows)
     _print_cross_passed(result, out)
+    _print_intervals(result, out, max_rows)
     verdict = Text("OK", "bold green") if result.ok else Text("FAILED", "bold red")
     out.blank()
     out.line(Text.assemble(verdict, f": {s['errors']} errors, {s['warnings']} warnings, {s['infos']} infos"))
+
+
+def _print_intervals(result: AuditResult, out: _Printer, max_rows: int) -> None:
+    """Suppressed cells (:) and the range the published cells leave for each."""
+    shown = result.intervals[:max_rows]
+    if not shown:
+        return
+    out.blank()
+    out.line(Text.assemble(("Suppressed cells", "bold"), f" ({len(result.intervals)}, the range each must lie in)"))
+    for e in shown:
+        rng = "no room (inconsistent)" if e.get("empty") else (
+            f"{fmt_num(e['lower']) if e['lower'] is not None else '−∞'} … "
+            f"{fmt_num(e['upper']) if e['upper'] is not None else '∞'}")
+        out.wrapped(f"{e['table']}: {_glue(fmt_where(e['where']))}  {rng}", indent="  ")
+    if len(result.intervals) > len(shown):
+        out.line(Text(f"  … and {len(result.intervals) - len(shown)} more", "dim"))
 
 
 def _n(x: int) -> str:
@@ -236,6 +259,8 @@ def _print_violation(v: Violation, out: _Printer) -> None:
     if v.other:
         where += f" · ≠ {other_text(v)}"
     numbers = f"expected {fmt_num(v.expected)}  actual {fmt_num(v.actual)}  imbalance {fmt_imbalance(v.imbalance)}"
+    if getattr(v, "bound", ""):  # a bound has a limit, never an expected value
+        numbers = f"at least {fmt_num(v.expected)}  actual {fmt_num(v.actual)}  short by {fmt_num(-v.imbalance)}"
     if v.tolerance:
         numbers += f"  (tolerance {fmt_num(v.tolerance)})"
     one = f"  {sev} {v.rule}  {where}  {numbers}"
