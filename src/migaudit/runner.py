@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cube import Cube
 from .engine import Outcome, evaluate
@@ -17,6 +18,9 @@ from .errors import ReadError
 from .result import AuditResult
 from .rules import Rule, RuleSet, load_rules
 from .table import Table
+
+if TYPE_CHECKING:
+    from .localization import LocalizeOptions
 
 #: files in a release folder that are documentation, not tables
 _NOT_TABLES = {".md", ".yaml", ".yml", ".py", ".html", ".png", ".jpg", ".pdf"}
@@ -156,6 +160,7 @@ def audit(
     rules: RuleSet | str | Path | None = None,
     cross_table: bool = True,
     progress: bool = False,
+    localize_options: LocalizeOptions | None = None,
 ) -> AuditResult:
     """Check every rule on every table it applies to (and across tables); never raises on findings."""
     if isinstance(tables_or_paths, (Table, str, Path)):
@@ -175,7 +180,7 @@ def audit(
         outcomes += outs
         if family := family_of(outs):
             families[cube.table.id] = family
-    return assemble(tables, cubes, outcomes, families, ignored, ruleset, cross_table)
+    return assemble(tables, cubes, outcomes, families, ignored, ruleset, cross_table, localize_options)
 
 
 def family_of(outcomes: list[Outcome], skip: tuple[str, ...] = ()) -> str | None:
@@ -188,7 +193,8 @@ def family_of(outcomes: list[Outcome], skip: tuple[str, ...] = ()) -> str | None
 
 
 def assemble(tables: list[Table], cubes: list[Cube], outcomes: list[Outcome], families: dict[str, str],
-             ignored: list[tuple[str, str]], ruleset: RuleSet, cross_table: bool = True) -> AuditResult:
+             ignored: list[tuple[str, str]], ruleset: RuleSet, cross_table: bool = True,
+             localize_options: LocalizeOptions | None = None) -> AuditResult:
     """The checks every backend shares: across tables, then suspects by localization."""
     from .crosstable import cross_table_outcomes
     from .localization import localize
@@ -196,5 +202,5 @@ def assemble(tables: list[Table], cubes: list[Cube], outcomes: list[Outcome], fa
     if cross_table:
         outcomes = outcomes + cross_table_outcomes(cubes)
     result = AuditResult(tables, outcomes, families, ignored)
-    localize(result, cubes, ruleset)
+    localize(result, cubes, ruleset, localize_options)
     return result
