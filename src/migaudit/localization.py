@@ -268,7 +268,9 @@ def _collect_rows(problem: _Problem, cubes: list[Cube], rules: RuleSet, seeds: s
 
 
 # --- components ------------------------------------------------------------------------
-def _residual(problem: _Problem, row: Row) -> float:
+def _residual(problem: _Problem, row: Row, override: dict[Key, float] | None = None) -> float:
+    if override:
+        return sum(c * override.get(k, problem.value(k)) for k, c in row.cells.items())
     return sum(c * problem.value(k) for k, c in row.cells.items())
 
 
@@ -389,17 +391,25 @@ def _nonneg_unknown(problem: _Problem, key: Key) -> bool:
     return cache[key[0]]
 
 
-def _single_cell(problem: _Problem, cells: list[Key], rows: list[Row]) -> list[tuple[Key, float, float]]:
-    """Every cell whose change alone satisfies all rows: (cell, lowest Δ, highest Δ)."""
-    res = [_residual(problem, r) for r in rows]
+def _single_cell(problem: _Problem, cells: list[Key], rows: list[Row],
+                 override: dict[Key, float] | None = None) -> list[tuple[Key, float, float]]:
+    """Every cell whose change alone satisfies all rows: (cell, lowest Δ, highest Δ).
+
+    `override` holds values other changes already gave some cells (the other errors).
+    """
+    res = [_residual(problem, r, override) for r in rows]
     failing = [i for i, r in enumerate(rows) if _fails(r, res[i])]
     if not failing:
-        return []
+        return []  # (a negative count alone in no failing row is left to the MILP)
     common = set(rows[failing[0]].cells)
     for i in failing[1:]:
         common &= set(rows[i].cells)
+    override = override or {}
+    negative = {k for k in cells if override.get(k, problem.value(k)) < 0 and _nonneg_unknown(problem, k)}
+    if negative:  # a negative count must change itself
+        common &= negative if len(negative) == 1 else set()
     out = []
-    for k in sorted(common & set(cells)):
+    for k in sorted(common & set(cells) - set(override)):
         lo, hi = -np.inf, np.inf
         if _nonneg_unknown(problem, k):
             lo = -problem.value(k)
@@ -471,6 +481,7 @@ class _Milp:
             return None
         z, delta = res.x[self.n:], res.x[:self.n][self.dpos]
         support = np.flatnonzero((z > 0.5) | (np.abs(delta) > 0.5))
+        self.last = {self.changeable[i]: float(delta[i]) for i in support}
         return [self.changeable[i] for i in support], float(self.weights[support].sum())
 
 
@@ -505,10 +516,21 @@ def _milp_groups(problem: _Problem, cells: list[Key], rows: list[Row], options: 
     if first is None:
         return []
     support, best = first
+    deltas = dict(model.last)
     clusters = _clusters(support, rows)
     groups = []
     for cluster in clusters:
         others = {k for c in clusters if c is not cluster for k in c}
+        w = _weight(problem, cluster[0], options)
+        if len(clusters) > 1 and len(cluster) == 1 and w <= 2 * min(model.weights):
+            # one cell: its alternatives are the single cells that fix what the others leave
+            held = {k: problem.value(k) + deltas[k] for k in others}
+            v = problem.value
+            alts = [Solution([k], best, {k: (v(k) + lo, v(k) + hi)})
+                    for k, lo, hi in _single_cell(problem, cells, rows, held) if _weight(problem, k, options) == w]
+            if any(a.cells == cluster for a in alts):
+                groups.append(Group(alts, True))
+                continue
         sols = [Solution(sorted(cluster), best)]
         cuts = [sorted(cluster)]
         complete = True
@@ -628,7 +650,8 @@ def solve_component(problem: _Problem, cells: list[Key], rows: list[Row], option
     for g in groups:
         others = {k for h in groups if h is not g for k in h.solutions[0].cells}
         for s in g.solutions:
-            _values(problem, cells, rows, s, others)
+            if not s.values:
+                _values(problem, cells, rows, s, others)
     return groups
 
 
@@ -705,9 +728,15 @@ def localize(result: AuditResult, cubes: list[Cube], rules: RuleSet, options: Lo
                     row[(t, idx)] += c
                 _add_row(problem, v.rule, dict(row), v.tolerance, equality=not v.bound)
         free = {k for k in seeds if not np.isnan(problem.value(k)) or problem.suppressed(k)}
+        cache: dict[tuple, list] = {}
         for _ in range(50):
             components = _components(problem, free)
-            solved = [_suspects_of(problem, cells, rows, options) for cells, rows in components]
+            solved = []
+            for comp_cells, comp_rows in components:
+                key = (tuple(comp_cells), frozenset(map(id, comp_rows)))
+                if key not in cache:
+                    cache[key] = _suspects_of(problem, comp_cells, comp_rows, options)
+                solved.append(cache[key])
             touched = {k for groups in solved for group_cells, _ in groups for k in group_cells}
             touched |= {k for cells, _ in components for k in cells if problem.suppressed(k)}
             new = touched - problem.probed
