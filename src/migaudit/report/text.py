@@ -259,7 +259,9 @@ def _print_violation(v: Violation, out: _Printer) -> None:
     if v.other:
         where += f" · ≠ {other_text(v)}"
     numbers = f"expected {fmt_num(v.expected)}  actual {fmt_num(v.actual)}  imbalance {fmt_imbalance(v.imbalance)}"
-    if getattr(v, "bound", ""):  # a bound has a limit, never an expected value
+    if v.actual != v.actual:  # no published number (a suppressed cell): the message says it
+        numbers = v.message
+    elif getattr(v, "bound", ""):  # a bound has a limit, never an expected value
         numbers = f"at least {fmt_num(v.expected)}  actual {fmt_num(v.actual)}  short by {fmt_num(-v.imbalance)}"
     if v.tolerance:
         numbers += f"  (tolerance {fmt_num(v.tolerance)})"
