@@ -313,7 +313,8 @@ class Solution:
 
     cells: list[Key]
     cost: float
-    values: dict[Key, tuple[float, float]] = field(default_factory=dict)
+    #: per cell: lowest and highest value, and the value closing its failing equality (or None)
+    values: dict[Key, tuple[float, float, float | None]] = field(default_factory=dict)
 
 
 @dataclass
@@ -392,8 +393,9 @@ def _nonneg_unknown(problem: _Problem, key: Key) -> bool:
 
 
 def _single_cell(problem: _Problem, cells: list[Key], rows: list[Row],
-                 override: dict[Key, float] | None = None) -> list[tuple[Key, float, float]]:
-    """Every cell whose change alone satisfies all rows: (cell, lowest Δ, highest Δ).
+                 override: dict[Key, float] | None = None) -> list[tuple[Key, float, float, float | None]]:
+    """Every cell whose change alone satisfies all rows: (cell, lowest Δ, highest Δ, Δ closing
+    a failing equality exactly — within tolerance the range is not a single value).
 
     `override` holds values other changes already gave some cells (the other errors).
     """
@@ -410,7 +412,7 @@ def _single_cell(problem: _Problem, cells: list[Key], rows: list[Row],
         common &= negative if len(negative) == 1 else set()
     out = []
     for k in sorted(common & set(cells) - set(override)):
-        lo, hi = -np.inf, np.inf
+        lo, hi, point = -np.inf, np.inf, None
         if _nonneg_unknown(problem, k):
             lo = -problem.value(k)
         for i, r in enumerate(rows):
@@ -421,8 +423,10 @@ def _single_cell(problem: _Problem, cells: list[Key], rows: list[Row],
             if a < 0:
                 a_lo, a_hi = a_hi, a_lo
             lo, hi = max(lo, a_lo), min(hi, a_hi)
+            if point is None and r.equality and _fails(r, res[i]):
+                point = -res[i] / a  # the change that closes a failing equality exactly
         if lo <= hi + 1e-9:
-            out.append((k, lo, hi))
+            out.append((k, lo, hi, min(max(point, lo), hi) if point is not None else None))
     return out
 
 
@@ -526,8 +530,8 @@ def _milp_groups(problem: _Problem, cells: list[Key], rows: list[Row], options: 
             # one cell: its alternatives are the single cells that fix what the others leave
             held = {k: problem.value(k) + deltas[k] for k in others}
             v = problem.value
-            alts = [Solution([k], best, {k: (v(k) + lo, v(k) + hi)})
-                    for k, lo, hi in _single_cell(problem, cells, rows, held) if _weight(problem, k, options) == w]
+            alts = [Solution([k], best, {k: _range(v(k), lo, hi, pt)})
+                    for k, lo, hi, pt in _single_cell(problem, cells, rows, held) if _weight(problem, k, options) == w]
             if any(a.cells == cluster for a in alts):
                 groups.append(Group(alts, True))
                 continue
@@ -630,9 +634,13 @@ def _values(problem: _Problem, cells: list[Key], rows: list[Row], sol: Solution,
         low, high = lp.extreme(j, False), lp.extreme(j, True)
         v = problem.value(k)
         if low is None or high is None:
-            sol.values[k] = (np.nan, np.nan)
+            sol.values[k] = (np.nan, np.nan, None)
         else:
-            sol.values[k] = (v + low, v + high)
+            sol.values[k] = (v + low, v + high, None)
+
+
+def _range(v: float, lo: float, hi: float, point: float | None) -> tuple[float, float, float | None]:
+    return v + lo, v + hi, (v + point if point is not None else None)
 
 
 def solve_component(problem: _Problem, cells: list[Key], rows: list[Row], options: LocalizeOptions) -> list[Group]:
@@ -641,11 +649,11 @@ def solve_component(problem: _Problem, cells: list[Key], rows: list[Row], option
         singles = _single_cell(problem, cells, rows)
         if singles:
             w = {k: _weight(problem, k, options) for k in cells}
-            best = min(w[k] for k, _, _ in singles)
+            best = min(w[k] for k, *_ in singles)
             if best < 2 * min(w.values()):  # no pair of changes can be cheaper than one
                 v = problem.value
-                return [Group([Solution([k], best, {k: (v(k) + lo, v(k) + hi)})
-                               for k, lo, hi in singles if w[k] == best], True)]
+                return [Group([Solution([k], best, {k: _range(v(k), lo, hi, pt)})
+                               for k, lo, hi, pt in singles if w[k] == best], True)]
     groups = _milp_groups(problem, cells, rows, options)
     for g in groups:
         others = {k for h in groups if h is not g for k in h.solutions[0].cells}
@@ -656,13 +664,16 @@ def solve_component(problem: _Problem, cells: list[Key], rows: list[Row], option
 
 
 # --- reporting -------------------------------------------------------------------------
-def _suspect(problem: _Problem, key: Key, lo: float, hi: float) -> dict[str, Any]:
+def _suspect(problem: _Problem, key: Key, lo: float, hi: float, point: float | None = None) -> dict[str, Any]:
     cube = problem.cubes[key[0]]
     where, codes = cube.where(key[1])
     actual = problem.value(key)
     out: dict[str, Any] = {"table": key[0], "where": where, "codes": codes, "actual": _num(actual)}
     if hi - lo <= 1e-6:
         out["suggested"] = _num(round((lo + hi) / 2, 6))
+    elif point is not None:  # an equality pins it; the tolerance widens the range around it
+        out["suggested"] = _num(round(point, 6))
+        out["lower"], out["upper"] = _num(lo), _num(hi)
     else:  # only bounds and signs speak about this cell: a range, no made-up value
         out["suggested"] = None
         if np.isfinite(lo):
@@ -764,7 +775,7 @@ def _suspects_of(problem: _Problem, cells: list[Key], rows: list[Row],
         tie = len(g.solutions) > 1 or not g.complete
         for n, s in enumerate(g.solutions):
             for k in s.cells:
-                entry = _suspect(problem, k, *s.values.get(k, (np.nan, np.nan)))
+                entry = _suspect(problem, k, *s.values.get(k, (np.nan, np.nan, None)))
                 if tie:
                     entry["tie_size"] = len(g.solutions)
                     entry["alternative"] = n
