@@ -10,14 +10,17 @@ tie from a winner, nor find swaps, so this module solves the problem exactly:
    question get large random integers, every other cell 0, and whatever fails is a row
    touching them (run once with + and once with − signs: an equality fails in both runs, a
    bound in one). So localization reads exactly the instances `audit()` checks.
-2. *Components.* Only cells of failing instances may change (a cell in no failing instance
-   needs no change). A cell alone in a passing equality with fixed cells cannot change and is
-   fixed; the rest fall apart into connected components, solved one by one.
+2. *Components, lazily.* Only cells of failing instances may change (a cell in no failing
+   instance needs no change). The problem starts from the failing rows; cells linked by
+   rows form components, solved one by one; every cell a solution changes is then probed
+   for all its rows and the components are solved again, until no solution touches an
+   unprobed cell (an optimum of a relaxation that satisfies every row is optimal).
 3. *Minimal change.* One cell that fixes every failing row of a component is found directly
    (all such cells are a tie, however many). Otherwise a MILP (HiGHS through
    `scipy.optimize.milp`): binary change indicators with big-M from the data scale, weights
-   from `LocalizeOptions`, and every optimal solution up to `max_solutions` by no-good cuts.
-   Swaps come out as two-cell solutions.
+   from `LocalizeOptions`, and every optimal solution up to `max_solutions` by no-good cuts
+   (independent errors of one component are enumerated one at a time, with the others'
+   corrections held). Swaps come out as two-cell solutions.
 4. *Values.* A changed cell's value is suggested only when the equalities pin it; bounds and
    signs only narrow it (then `lower`/`upper`, never a made-up value).
 
