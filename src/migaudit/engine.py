@@ -49,6 +49,8 @@ class Violation:
     cells: list[tuple[str, tuple[int, ...], float]] = field(default_factory=list, repr=False)
     #: the reason from a release's `accept:` list when this finding is a known, explained one
     accepted: str | None = None
+    #: ">=" when the instance is a bound (actual ≥ expected), "" for an equality
+    bound: str = ""
 
 
 @dataclass
@@ -666,6 +668,7 @@ def _finish(
             out.violations.append(Violation(
                 rule.id, severity, cube.table.id, where, codes, e, a, a - e, tol,
                 ">=" if ge is not None and bool(ge[idx]) else "", cells=cells,
+                bound=">=" if ge is not None and bool(ge[idx]) else "",
             ))
     return out
 

@@ -33,6 +33,8 @@ class AuditResult:
     #: messages about the audit itself, not findings: an `accept` entry that matches nothing,
     #: a user rule that applied to no table
     warnings: list[str] = field(default_factory=list)
+    #: suppressed cells (`:`) and the range their value must lie in, from localization
+    intervals: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def violation_list(self) -> list[Violation]:
@@ -98,6 +100,7 @@ class AuditResult:
             "violations": [_violation_dict(v) for v in self.violation_list],
             "not_applied": [n.to_dict() for n in self.not_applied],
             "warnings": list(self.warnings),
+            "intervals": self.intervals,
             "summary": {
                 "tables": len(self.tables),
                 "cells": sum(t.size for t in self.tables),
@@ -129,9 +132,18 @@ def _violation_dict(v: Violation) -> dict[str, Any]:
     }
     if codes:
         out["codes"] = codes
+    if getattr(v, "bound", ""):  # a bound has a limit, not an expected value
+        out["bound"], out["limit"], out["expected"] = v.bound, out["expected"], None
     if v.other is not None:
         out["other"] = v.other
     out["suspects"] = v.suspects
     if v.accepted:
         out["accepted"] = v.accepted
+    ties = sorted({s["tie_size"] for s in v.suspects if "tie_size" in s})
+    if ties:
+        out["tie_size"] = ties[0] if len(ties) == 1 else ties
+        alternatives: dict[int, list[dict[str, Any]]] = {}
+        for s in v.suspects:
+            alternatives.setdefault(s.get("alternative", 0), []).append(s)
+        out["alternatives"] = list(alternatives.values())
     return out

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cube import Cube
 from .engine import Outcome, evaluate
@@ -18,6 +19,9 @@ from .errors import ReadError, RuleError
 from .result import AuditResult
 from .rules import Rule, RuleSet, load_rules
 from .table import Table
+
+if TYPE_CHECKING:
+    from .localization import LocalizeOptions
 
 #: files in a release folder that are documentation, not tables
 _NOT_TABLES = {".md", ".yaml", ".yml", ".py", ".html", ".png", ".jpg", ".pdf"}
@@ -230,6 +234,7 @@ def audit(
     cross_table: bool = True,
     progress: bool = False,
     backend: str = "native",
+    localize_options: LocalizeOptions | None = None,
 ) -> AuditResult:
     """Check every rule on every table it applies to (and across tables); never raises on findings.
 
@@ -237,6 +242,7 @@ def audit(
     on the command line); None audits the example release bundled with migaudit. `rules`: a
     RuleSet (used as it is), a rule file or folder (added to the default rules), or None (the
     default rules). `backend`: "native" (migaudit's engine), "pandera" or "gx".
+    `localize_options`: weights and limits of the search for the wrong cells.
     """
     if tables_or_paths is None:
         from .resources import example_release
@@ -258,7 +264,7 @@ def audit(
     if release.rule_paths:
         ruleset = ruleset.add(load_rules(*release.rule_paths, defaults=False))
     if backend == "native":
-        result = _audit_native(release.items, ruleset, cross_table, progress)
+        result = _audit_native(release.items, ruleset, cross_table, progress, localize_options)
     else:
         from importlib import import_module
 
@@ -272,7 +278,8 @@ def audit(
     return result
 
 
-def _audit_native(items: list[Table | Path], ruleset: RuleSet, cross_table: bool, progress: bool) -> AuditResult:
+def _audit_native(items: list[Table | Path], ruleset: RuleSet, cross_table: bool, progress: bool,
+                  localize_options: LocalizeOptions | None = None) -> AuditResult:
     tables, ignored = collect(items)
     _require_tables(tables, items)
     cubes = [Cube.of(t) for t in tables]
@@ -283,7 +290,7 @@ def _audit_native(items: list[Table | Path], ruleset: RuleSet, cross_table: bool
         outcomes += outs
         if family := family_of(outs):
             families[cube.table.id] = family
-    return assemble(tables, cubes, outcomes, families, ignored, ruleset, cross_table)
+    return assemble(tables, cubes, outcomes, families, ignored, ruleset, cross_table, localize_options)
 
 
 def family_of(outcomes: list[Outcome], skip: tuple[str, ...] = ()) -> str | None:
@@ -302,7 +309,8 @@ def family_of(outcomes: list[Outcome], skip: tuple[str, ...] = ()) -> str | None
 
 
 def assemble(tables: list[Table], cubes: list[Cube], outcomes: list[Outcome], families: dict[str, str],
-             ignored: list[tuple[str, str]], ruleset: RuleSet, cross_table: bool = True) -> AuditResult:
+             ignored: list[tuple[str, str]], ruleset: RuleSet, cross_table: bool = True,
+             localize_options: LocalizeOptions | None = None) -> AuditResult:
     """The checks every backend shares: across tables, then suspects by localization."""
     from .crosstable import cross_table_outcomes
     from .localization import localize
@@ -313,5 +321,5 @@ def assemble(tables: list[Table], cubes: list[Cube], outcomes: list[Outcome], fa
 
     result = AuditResult(tables, outcomes, families, ignored)
     result.not_applied = not_applied(ruleset, outcomes, cubes)
-    localize(result, cubes, ruleset)
+    localize(result, cubes, ruleset, localize_options)
     return result

@@ -184,6 +184,12 @@ def suspect_text(s: dict[str, Any], table: str | None = None) -> str:
     out = f"{head}: {fmt_num(s.get('actual'))}"
     if s.get("suggested") is not None:
         out += f" → {fmt_num(s.get('suggested'))}"
+    elif s.get("lower") is not None or s.get("upper") is not None:  # only bounds speak: a range
+        lo, hi = s.get("lower"), s.get("upper")
+        out += f" → {fmt_num(lo) if lo is not None else '−∞'} … {fmt_num(hi) if hi is not None else '∞'}"
+    if s.get("tie_size"):
+        more = "+" if s.get("tie_complete") is False else ""
+        out += f" (tie: alternative {s.get('alternative', 0) + 1} of {s['tie_size']}{more})"
     return out
 
 
@@ -235,6 +241,7 @@ def print_report(result: AuditResult, console: Console, max_rows: int = 40, verb
     _print_not_applied(result, out)
     _print_audit_warnings(result, out)
     _print_cross_passed(result, out)
+    _print_intervals(result, out, max_rows)
     if verbose:
         _print_inputs(result, out)
     else:
@@ -249,6 +256,23 @@ def print_report(result: AuditResult, console: Console, max_rows: int = 40, verb
 def _verdict(result: AuditResult) -> Text:
     word = Text("OK", "bold green") if result.ok else Text("FAILED", "bold red")
     return Text.assemble(word, ": " + counts_text(result))
+
+
+def _print_intervals(result: AuditResult, out: _Printer, max_rows: int) -> None:
+    """Suppressed cells (:) and the range the published cells leave for each."""
+    shown = result.intervals[:max_rows]
+    if not shown:
+        return
+    out.blank()
+    out.line(Text.assemble(("Suppressed cells", "bold"), f" ({len(result.intervals)}, the range each must lie in)"))
+    for e in shown:
+        rng = "no room (inconsistent)" if e.get("empty") else (
+            f"{fmt_num(e['lower']) if e['lower'] is not None else '−∞'} … "
+            f"{fmt_num(e['upper']) if e['upper'] is not None else '∞'}")
+        out.wrapped(f"{e['table']}: {_glue(fmt_where(e['where']))}  {rng}", indent="  ")
+    if len(result.intervals) > len(shown):
+        out.line(Text(f"  … and {len(result.intervals) - len(shown)} more", "dim"))
+
 
 
 class _Printer:
@@ -359,6 +383,10 @@ def _print_violation(v: Violation, out: _Printer, message: bool = False) -> None
     if v.other:
         where += f" · ≠ {other_text(v)}"
     numbers = f"expected {fmt_num(v.expected)}  actual {fmt_num(v.actual)}  imbalance {fmt_imbalance(v.imbalance)}"
+    if v.actual != v.actual:  # no published number (a suppressed cell): the message says it
+        numbers = v.message
+    elif getattr(v, "bound", ""):  # a bound has a limit, never an expected value
+        numbers = f"at least {fmt_num(v.expected)}  actual {fmt_num(v.actual)}  short by {fmt_num(-v.imbalance)}"
     if v.tolerance:
         numbers += f"  (tolerance {fmt_num(v.tolerance)})"
     one = f"  {sev} {v.rule}  {where}  {numbers}"
