@@ -94,6 +94,27 @@ def _period_from_measures(dims: list[Dimension]) -> str | None:
     return str(min(years)) if years else None
 
 
+def _with_inferred_roles(table: Table) -> list[Dimension]:
+    """The table's dimensions, with a role where the reader gave none but names or labels tell it.
+
+    "Ikä" is age, "Sukupuoli" sex, columns that are all regions of a dated classification are
+    regions (migaudit.structure.inferred_roles); the evidence goes to the table's notes.
+    """
+    from dataclasses import replace
+
+    try:
+        from .structure import inferred_roles
+    except ImportError:  # pragma: no cover
+        return list(table.dimensions)
+    dims = list(table.dimensions)
+    for ax, (role, why) in inferred_roles(table).items():
+        dims[ax] = replace(dims[ax], role=role)
+        note = f"structure: dimension {dims[ax].name!r} taken as {role}: {why}"
+        if note not in table.notes:
+            table.notes.append(note)
+    return dims
+
+
 @dataclass
 class Cube:
     table: Table
@@ -107,7 +128,7 @@ class Cube:
 
     @classmethod
     def of(cls, table: Table) -> Cube:
-        dims = list(table.dimensions)
+        dims = _with_inferred_roles(table)
         values, symbols = table.values, table.symbols
         roles = {d.role for d in dims}
         measure = table.meta.get("measure")
@@ -140,6 +161,13 @@ class Cube:
                                                     for c in d.codes if _DATE.match(c)]
         year = max(years) if years else None
         return cls(table, dims, values, symbols, canon, periods, year)
+
+    @cached_property
+    def structure(self):  # noqa: ANN201 - migaudit.structure.Structure, imported lazily
+        """Roles of every category (total, aggregate, part, …) with their evidence."""
+        from .structure import infer
+
+        return infer(self)
 
     # --- lookup -------------------------------------------------------------------------
     def axis(self, name_or_role: str) -> int | None:

@@ -310,19 +310,8 @@ def _describe(out: Outcome, rule: Rule, whole_missing: list[str]) -> None:
 
 # --- hierarchies ------------------------------------------------------------------------
 def _label_groups(cube: Cube, ax: int) -> list[tuple[int, list[int], str]]:
-    totals = cube.totals(ax)
-    if len(totals) != 1:
-        return []
-    derived = {cube.find(ax, code) for code in cube.derived(ax)}
-    children = [i for i in range(len(cube.dims[ax])) if i != totals[0] and i not in derived]
-    if not children:
-        return []
-    op = "=="
-    if cube.selections(ax) & set(children):
-        op = ">="
-    else:
-        op = _coverage_op(cube, ax, totals[0], children)
-    return [(totals[0], children, op)]
+    """The groups `migaudit.structure` inferred: the total over its parts, each aggregate over its own members."""
+    return cube.structure.dimension(ax).checks()
 
 
 def _coverage_op(cube: Cube, ax: int, total: int, children: list[int]) -> str:

@@ -1,0 +1,415 @@
+"""Roles of categories, with their evidence: the step between reading a table and auditing it.
+
+Every category of every dimension gets a role:
+  total        the whole of the dimension ("Total", "Yhteensä", code SSS, PX ELIMINATION)
+  aggregate    a sum of some other categories ("15-64", "Europe total", a file hierarchy node)
+  part         an addend of the total or of an aggregate
+  residual     "the rest of", "ellers", "other": a part that closes a group
+  selection    "of which", "selected": some of the parts, never all (a bound)
+  non_additive a rate, share, average, median or index: never summed
+  derived      a category the table computes from others (a change column)
+Each aggregate is checked against its own members only; overlapping aggregates are never
+summed as parts. Where coverage cannot be known (a period-less table of some counties) the
+check is a bound, and the group says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..classification import label_key
+from .intervals import INF, Interval, exact_cover, parse_age
+from .vocabulary import vocabulary
+
+if TYPE_CHECKING:
+    from ..cube import Cube
+    from ..table import Table
+
+ROLES = ("total", "aggregate", "part", "residual", "selection", "non_additive", "derived")
+
+
+@dataclass(frozen=True)
+class Category:
+    index: int
+    code: str
+    label: str
+    role: str
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """parent = Σ children (op "==") or parent ≥ Σ children (">="), and why we believe it."""
+
+    parent: int
+    children: tuple[int, ...]
+    op: str
+    evidence: str
+    reason: str = ""
+
+
+@dataclass
+class DimensionStructure:
+    axis: int
+    name: str
+    role: str | None
+    categories: list[Category]
+    groups: list[Aggregate] = field(default_factory=list)
+    #: why nothing (or only a bound) can be checked along this dimension
+    note: str = ""
+
+    @property
+    def total(self) -> int | None:
+        found = [c.index for c in self.categories if c.role == "total"]
+        return found[0] if len(found) == 1 else None
+
+    def checks(self) -> list[tuple[int, list[int], str]]:
+        """(parent, children, op) for the engine."""
+        return [(g.parent, list(g.children), g.op) for g in self.groups]
+
+
+@dataclass
+class Structure:
+    table: str
+    dimensions: list[DimensionStructure]
+
+    def dimension(self, axis_or_name: int | str) -> DimensionStructure | None:
+        for d in self.dimensions:
+            if d.axis == axis_or_name or d.name == axis_or_name:
+                return d
+        return None
+
+    def notes(self) -> list[str]:
+        """One line per dimension whose structure could not be (fully) inferred."""
+        return [f"structure: {d.name}: {d.note}" for d in self.dimensions if d.note]
+
+
+# --- dimension roles ----------------------------------------------------------------------
+def infer_dimension_role(table: Table, axis: int) -> tuple[str | None, str]:
+    """The role of a dimension the reader left without one, and the evidence for it.
+
+    The dimension's name in any of the vocabulary's languages, else its labels: age bands,
+    the sexes, or the categories of a dated classification (regions, citizenships).
+    """
+    d = table.dimensions[axis]
+    v = vocabulary()
+    if (role := v.role_of_name(d.name)) or (d.label and (role := v.role_of_name(d.label))):
+        return role, f"dimension name {d.label or d.name!r}"
+    labels = [lab for lab, code in zip(d.labels, d.codes, strict=True) if not v.is_total(lab)
+              and not (v.is_total_code(code) and parse_age(lab) is None)]
+    if len(labels) < 2:
+        return None, ""
+    ages = sum(parse_age(lab) is not None for lab in labels)
+    if ages >= max(2, 0.8 * len(labels)):
+        return "age", f"{ages} of {len(labels)} labels are age bands"
+    if all(label_key(lab) in v.sex_labels for lab in labels):
+        return "sex", "labels are the sexes"
+    try:
+        from ..classification import best_classification
+    except ImportError:  # pragma: no cover
+        return None, ""
+    year = _year_of(table)
+    for role in ("region", "citizenship"):
+        match = best_classification(labels, role, year)
+        if match is not None and match.count >= 2 and match.share >= 0.9:
+            return role, f"labels are {role}s of classification {match.classification}"
+    return None, ""
+
+
+def _year_of(table: Table) -> int | None:
+    from ..periods import parse_period
+
+    for d in table.dimensions:
+        if d.role == "time":
+            years = [p.year for c in d.codes if (p := parse_period(c))]
+            if years:
+                return max(years)
+    ref = table.meta.get("reference_period")
+    p = parse_period(str(ref)) if ref else None
+    return p.year if p else None
+
+
+def inferred_roles(table: Table) -> dict[int, tuple[str, str]]:
+    """Roles for the dimensions a reader left without one (or read as measures by default)."""
+    out: dict[int, tuple[str, str]] = {}
+    taken = {d.role for d in table.dimensions if d.role}
+    for ax, d in enumerate(table.dimensions):
+        if d.role is None or (d.role == "measure" and _measure_by_default(d)):
+            role, why = infer_dimension_role(table, ax)
+            if role and (role not in taken or d.role == "measure"):
+                out[ax] = (role, why)
+                taken.add(role)
+    return out
+
+
+def _measure_by_default(d) -> bool:  # noqa: ANN001
+    """A "contents" axis none of whose labels is a known measure: the reader only guessed."""
+    try:
+        from ..measures import resolve_measure
+    except ImportError:  # pragma: no cover
+        return False
+    v = vocabulary()
+    return not any(resolve_measure(lab) or resolve_measure(code) or v.non_additive_word(lab)
+                   for lab, code in zip(d.labels, d.codes, strict=True))
+
+
+# --- categories ---------------------------------------------------------------------------
+def infer(cube: Cube) -> Structure:
+    """The structure of every dimension of a cube but time."""
+    return Structure(cube.table.id, [infer_dimension(cube, ax) for ax in range(len(cube.dims))])
+
+
+def infer_dimension(cube: Cube, ax: int) -> DimensionStructure:
+    d = cube.dims[ax]
+    v = vocabulary()
+    n = len(d)
+    roles = ["part"] * n
+    ev: list[list[str]] = [[] for _ in range(n)]
+    out = DimensionStructure(ax, d.name, d.role, [])
+    if d.role == "time":
+        out.categories = [Category(i, d.codes[i], d.labels[i], "part", ("a period",)) for i in range(n)]
+        return out
+
+    def mark(i: int, role: str, why: str) -> None:
+        roles[i] = role
+        ev[i].append(why)
+
+    derived = {i for code in cube.derived(ax) if (i := cube.find(ax, code)) is not None}
+    for i in derived:
+        mark(i, "derived", f"the table computes it: {cube.derived(ax).get(d.codes[i], '')}".strip())
+    for i in range(n):
+        if i in derived:
+            continue
+        if d.role == "measure":
+            if _is_ratio(cube.canon[ax][i]):
+                mark(i, "non_additive", f"measure {cube.canon[ax][i]} is a rate or share")
+                continue
+        if (w := v.non_additive_word(d.labels[i])) is not None:
+            mark(i, "non_additive", f"label word {w!r}")
+    for i in cube.selections(ax):
+        if roles[i] == "part":
+            mark(i, "selection", "the reader found it under an 'of which'/'selected' heading")
+    for i in range(n):
+        if roles[i] == "part" and v.is_selection(d.labels[i]):
+            mark(i, "selection", f"label {d.labels[i]!r} (of which / selected)")
+    if d.role == "measure":
+        out.categories = [Category(i, d.codes[i], d.labels[i], roles[i], tuple(ev[i])) for i in range(n)]
+        return out
+
+    hier = (cube.table.meta.get("hierarchies") or {}).get(d.name)
+    if hier:
+        _file_hierarchy(cube, ax, hier, roles, ev, out)
+    else:
+        total = _total(cube, ax, roles, ev)
+        if d.role == "age" or (d.role is None and _mostly_ages(d.labels, roles)):
+            _age_groups(cube, ax, total, roles, ev, out)
+        else:
+            _printed_groups(cube, ax, total, roles, ev, out)
+    for i in range(n):
+        if roles[i] == "part" and v.is_residual(d.labels[i]):
+            mark(i, "residual", f"label {d.labels[i]!r} (the rest of a group)")
+        if not ev[i] and roles[i] == "part":
+            parent = next((g.parent for g in out.groups if i in g.children), None)
+            ev[i].append(f"member of {d.labels[parent]!r}" if parent is not None else "not in any group")
+    out.categories = [Category(i, d.codes[i], d.labels[i], roles[i], tuple(ev[i])) for i in range(n)]
+    if not out.groups and not out.note:
+        if n < 2:
+            pass
+        elif out.total is None:
+            out.note = (f"no total or aggregate recognised among {_some(d.labels)}: "
+                        "its categories are not checked against a whole")
+    return out
+
+
+def _some(labels: tuple[str, ...]) -> str:
+    shown = ", ".join(repr(x) for x in labels[:3])
+    return shown + (f" (+{len(labels) - 3})" if len(labels) > 3 else "")
+
+
+def _is_ratio(name: str) -> bool:
+    try:
+        from ..measures import measure_info
+
+        return measure_info(name.split("{")[0]).kind == "ratio"
+    except (ImportError, KeyError):
+        return False
+
+
+def _mostly_ages(labels: tuple[str, ...], roles: list[str]) -> bool:
+    cand = [lab for lab, r in zip(labels, roles, strict=True) if r == "part"]
+    return len(cand) >= 2 and sum(parse_age(x) is not None for x in cand) >= 0.8 * len(cand)
+
+
+def _total(cube: Cube, ax: int, roles: list[str], ev: list[list[str]]) -> int | None:
+    """The one category that is the whole of the dimension, from the strongest evidence."""
+    from ..cube import is_total_label
+
+    d = cube.dims[ax]
+    v = vocabulary()
+    free = [i for i in range(len(d)) if roles[i] == "part"]
+    elim = (cube.table.meta.get("elimination") or {}).get(d.name)
+    by_elim = [i for i in free if elim and elim not in ("YES", "NO") and label_key(d.labels[i]) == label_key(elim)]
+    by_label = [i for i in free if is_total_label(d.labels[i]) or v.is_total(d.labels[i])]
+    by_code = [i for i in free if v.is_total_code(d.codes[i]) and d.codes[i] != d.labels[i]
+               and parse_age(d.labels[i]) is None and label_key(d.labels[i]) not in v.sex_labels]
+    for found, why in ((by_elim, "PX ELIMINATION names it"), (by_label, "label {label!r} (total vocabulary)"),
+                       (by_code, "code {code!r} (a total code)")):
+        if len(found) == 1:
+            i = found[0]
+            roles[i] = "total"
+            ev[i].append(why.format(label=d.labels[i], code=d.codes[i]))
+            for other, w in ((by_elim, "PX ELIMINATION"), (by_label, "label"), (by_code, f"code {d.codes[i]!r}")):
+                if found is not other and i in other:
+                    ev[i].append(w)
+            return i
+        if len(found) > 1:
+            return None
+    return None
+
+
+def _file_hierarchy(cube: Cube, ax: int, hier: dict, roles: list[str], ev: list[list[str]],
+                    out: DimensionStructure) -> None:
+    """Groups the file itself declares (PX HIERARCHIES, JSON-stat `child`)."""
+    d = cube.dims[ax]
+    index = {code: i for i, code in enumerate(d.codes)}
+    children_all = {str(c) for kids in hier.values() for c in kids}
+    for parent, kids in hier.items():
+        p = index.get(str(parent))
+        present = [index[str(c)] for c in kids if str(c) in index and index[str(c)] != p]
+        if p is None or not present:
+            continue
+        complete = len(present) == len(kids)
+        if roles[p] == "part":
+            roles[p] = "total" if str(parent) not in children_all else "aggregate"
+        ev[p].append(f"file hierarchy: parent of {len(kids)}")
+        for c in present:
+            if roles[c] == "part":
+                ev[c].append(f"file hierarchy: child of {d.codes[p]!r}")
+        if complete:
+            out.groups.append(Aggregate(p, tuple(present), "==", "file hierarchy"))
+        elif len(present) >= 2:
+            out.groups.append(Aggregate(p, tuple(present), ">=", "file hierarchy",
+                                        f"{len(kids) - len(present)} of its {len(kids)} children are not in the table"))
+
+
+def _age_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev: list[list[str]],
+                out: DimensionStructure) -> None:
+    """Age bands: each band that others tile is an aggregate of them; the total is all ages."""
+    d = cube.dims[ax]
+    ivs = {i: iv for i in range(len(d)) if roles[i] == "part" and (iv := parse_age(d.labels[i]))}
+    others = [i for i in range(len(d)) if roles[i] == "part" and i not in ivs and i != total]
+    for i, iv in ivs.items():
+        ev[i].append(f"age {iv}")
+    contained: set[int] = set()
+    # each band against the coarsest set of other bands that tiles it exactly
+    for p, whole in sorted(ivs.items(), key=lambda kv: kv[1].hi - kv[1].lo):
+        cover = exact_cover(whole, {i: iv for i, iv in ivs.items() if i != p and whole.contains(iv)})
+        if cover and len(cover) >= 2:
+            roles[p] = "aggregate"
+            ev[p].append(f"contains {', '.join(d.labels[i] for i in cover)}")
+            out.groups.append(Aggregate(p, tuple(cover), "==", "interval arithmetic on age labels"))
+            contained |= set(cover)
+    if total is None:
+        return
+    all_ages = Interval(0, INF)
+    cover = exact_cover(all_ages, ivs)
+    if cover:
+        out.groups.insert(0, Aggregate(total, (*cover, *others), "==",
+                                       "interval arithmetic: the bands tile all ages"
+                                       + (f", plus {len(others)} unstated" if others else "")))
+        return
+    top = [i for i, iv in ivs.items() if not any(j != i and other.contains(iv) for j, other in ivs.items())]
+    top_ivs = sorted((ivs[i], i) for i in top)
+    disjoint = all(not a.overlaps(b) for (a, _), (b, _) in zip(top_ivs, top_ivs[1:], strict=False))
+    if top and disjoint:
+        out.groups.insert(0, Aggregate(total, (*[i for _, i in top_ivs], *others), ">=",
+                                       "interval arithmetic on age labels",
+                                       "the age bands shown do not cover all ages: the total is a bound"))
+    else:
+        out.note = "the age bands overlap and no set of them covers all ages: the total is not checked"
+
+
+def _printed_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev: list[list[str]],
+                    out: DimensionStructure) -> None:
+    """A subtotal row followed by its members, closed by a residual row or the next subtotal."""
+    d = cube.dims[ax]
+    v = vocabulary()
+    labels = d.labels
+    heads = [i for i in range(len(d)) if roles[i] == "part" and v.is_subtotal(labels[i])]
+    nested_unknown = False
+    member_of: dict[int, int] = {}
+    for k, h in enumerate(heads):
+        end = heads[k + 1] if k + 1 < len(heads) else len(d)
+        members = [i for i in range(h + 1, end) if roles[i] == "part" and i != total]
+        if not members:
+            nested_unknown = True  # a subtotal directly over other subtotals: its span is unknown
+            roles[h] = "aggregate"
+            ev[h].append("printed layout: a subtotal row over other subtotals")
+            continue
+        closed = [j for j, i in enumerate(members) if v.is_residual(labels[i])]
+        if closed:
+            members = members[: closed[-1] + 1]
+        roles[h] = "aggregate"
+        how = f"closed by {labels[members[closed[-1]]]!r}" if closed else "up to the next subtotal"
+        ev[h].append(f"printed layout: subtotal row followed by {len(members)} members, {how}")
+        for i in members:
+            member_of[i] = h
+        if closed:
+            out.groups.append(Aggregate(h, tuple(members), "==", f"printed layout, {how}"))
+        elif len(members) >= 2:
+            out.groups.append(Aggregate(h, tuple(members), ">=", f"printed layout, {how}",
+                                        "no residual row closes the group: its members may not be all"))
+    if total is None:
+        return
+    parts = [i for i in range(len(d)) if i != total and i not in member_of and roles[i] in ("part", "aggregate")]
+    if nested_unknown:
+        out.note = ("a subtotal row directly over other subtotals: where its group ends is not printed, "
+                    "so the total is checked only through the groups")
+        return
+    if not parts:
+        return
+    selections = [i for i in range(len(d)) if roles[i] == "selection"]
+    op, reason = "==", ""
+    if selections:
+        op, reason = ">=", "some categories are a selection (of which): the rest is not shown"
+    else:
+        op, reason = _coverage(cube, ax, total, parts)
+    evidence = "label vocabulary: the total and the categories beside it"
+    if any(roles[i] == "aggregate" for i in parts):
+        evidence += " (subtotals in place of their members)"
+    out.groups.insert(0, Aggregate(total, tuple(parts), op, evidence, reason))
+
+
+def _coverage(cube: Cube, ax: int, total: int, parts: list[int]) -> tuple[str, str]:
+    """"==" when the parts are all of the whole; ">=" with the reason when they may not be."""
+    d = cube.dims[ax]
+    if d.role not in ("region", "citizenship"):
+        return "==", ""
+    try:
+        from ..classification import classifications_for
+    except ImportError:  # pragma: no cover
+        return "==", ""
+    year = cube.year
+    resolved_somewhere = False
+    complete_somewhere = False
+    for cls in classifications_for(d.role, year):
+        versions = [year] if year is not None else list(dict.fromkeys(
+            v.valid_from if v.valid_from is not None else v.valid_to for v in cls.versions))
+        for y in versions:
+            parent = cls.resolve(d.labels[total], y)
+            codes = [cls.resolve(d.labels[i], y) or cls.resolve(d.codes[i], y) for i in parts]
+            if parent is None or any(c is None for c in codes):
+                continue
+            for g in cls.hierarchy(y, present=[parent, *codes]):
+                if g.parent == parent and set(g.children) == set(codes):
+                    resolved_somewhere = True
+                    if g.complete:
+                        complete_somewhere = True
+                    elif year is not None:
+                        return ">=", (f"classification {cls.name} ({y}) has more {d.role}s than the "
+                                      f"{len(parts)} shown")
+    if year is None and resolved_somewhere and not complete_somewhere:
+        return ">=", (f"period unknown: the {len(parts)} {d.role}s shown may not be all of "
+                      f"{d.labels[total]!r} (no classification version has exactly these)")
+    return "==", ""
