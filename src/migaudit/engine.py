@@ -167,9 +167,25 @@ def _intersect(current: Any, idx: list[int]) -> np.ndarray:
     return np.asarray([i for i in current if i in set(idx)], dtype=np.intp)
 
 
+def _units(cube: Cube):  # noqa: ANN202 - migaudit.structure.units.Units
+    """Decimals, multiplier and rounding base the table declares (see migaudit.structure.units)."""
+    from .structure.units import units_of
+
+    cache = cube.__dict__.setdefault("_units", {})
+    if "u" not in cache:
+        cache["u"] = units_of(cube.table)
+    return cache["u"]
+
+
 def _tolerance(rule: Rule, cube: Cube, n_terms: int) -> float:
-    rounding = n_terms * 0.5 * 10.0 ** -cube.table.decimals if cube.table.decimals > 0 else 0.0
-    return max(rule.tolerance, rounding)
+    """The rule's own tolerance, or half a unit of the last published digit per rounded figure."""
+    return max(rule.tolerance, n_terms * _units(cube).half_unit)
+
+
+def _rounding_note(cube: Cube, v: Violation, n_figures: int) -> str:
+    """"; tolerance ±0.3 from rounding (3 rounded figures × 0.05 (1 decimal))" when one applies."""
+    why = _units(cube).describe(n_figures)
+    return f"; tolerance ±{v.tolerance:g} from rounding ({why})" if v.tolerance and why else ""
 
 
 # --- identity & conservation -----------------------------------------------------------
@@ -294,11 +310,11 @@ def evaluate_identity(rule: Rule, cube: Cube) -> Outcome | None:
     if rule.lhs[0].coef < 0:
         members = [(-c, p) for c, p in members]
     out = _finish(rule, cube, actual, expected, bad, tol, first_parts, downgraded, None, members)
-    _describe(out, rule, whole_missing)
+    _describe(out, rule, whole_missing, cube)
     return out
 
 
-def _describe(out: Outcome, rule: Rule, whole_missing: list[str]) -> None:
+def _describe(out: Outcome, rule: Rule, whole_missing: list[str], out_cube: Cube | None = None) -> None:
     for v in out.violations:
         if v.severity != rule.severity and rule.if_missing:
             names = ", ".join(rule.if_missing)
@@ -306,6 +322,7 @@ def _describe(out: Outcome, rule: Rule, whole_missing: list[str]) -> None:
                          f"({rule.expression})")
         else:
             v.message = f"{rule.expression}: published {v.actual:g}, components give {v.expected:g}"
+        v.message += _rounding_note(out_cube, v, len(rule.lhs) + len(rule.rhs)) if out_cube is not None else ""
 
 
 # --- hierarchies ------------------------------------------------------------------------
@@ -464,7 +481,7 @@ def evaluate_hierarchy(rule: Rule, cube: Cube) -> Outcome | None:
         rel = "at least" if v.message == ">=" else "the sum of its"
         v.message = (f"{v.where.get(cube.dims[ax].name, '?')} should be {rel} {len(v.cells) - 1} "
                      f"{'parts' if rel.startswith('at') else 'parts'} along {cube.dims[ax].name}: "
-                     f"published {v.actual:g}, parts sum to {v.expected:g}")
+                     f"published {v.actual:g}, parts sum to {v.expected:g}") + _rounding_note(cube, v, len(v.cells))
     return out
 
 
@@ -546,7 +563,8 @@ def evaluate_sign(rule: Rule, cube: Cube) -> Outcome | None:
             keep = [i for i in range(len(cube.dims[ax])) if i not in derived]
             parts[ax] = _intersect(parts[ax], keep) if parts[ax] is not None else np.asarray(keep, dtype=np.intp)
     actual = gather(cube.values, parts)
-    rounded = np.round(actual) if rule.integer else actual
+    # thousands with a decimal, millions, figures rounded to 5: not whole numbers
+    rounded = np.round(actual) if rule.integer and _units(cube).whole_numbers else actual
     expected = np.maximum(rounded, 0.0)
     bad = None if cube.flags is None else np.where(np.isnan(actual), ABSENT, 0).astype(np.uint8)
     out = _finish(rule, cube, actual, expected, bad, 0.0, parts, None, None)

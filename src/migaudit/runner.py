@@ -173,9 +173,24 @@ def audit(
     for cube in _progress(cubes, progress):
         outs = [out for rule in [*ruleset, *derived_rules(cube)] if (out := evaluate(rule, cube)) is not None]
         outcomes += outs
+        _structure_notes(cube, outs)
         if family := family_of(outs):
             families[cube.table.id] = family
     return assemble(tables, cubes, outcomes, families, ignored, ruleset, cross_table)
+
+
+def _structure_notes(cube: Cube, outs: list[Outcome]) -> None:
+    """What the structure step could not infer, or only as a bound, goes to the table's notes.
+
+    So a table the audit cannot check says why in every report, never a silent 0 checks.
+    """
+    notes = cube.structure.notes()
+    if not any(o.checked or o.skipped for o in outs):
+        notes.append("structure: no rule found anything to check in this table (no total with its parts, "
+                     "no known measures); `migaudit read` shows the inferred structure")
+    for note in notes:
+        if note not in cube.table.notes:
+            cube.table.notes.append(note)
 
 
 def family_of(outcomes: list[Outcome], skip: tuple[str, ...] = ()) -> str | None:

@@ -81,8 +81,16 @@ class Structure:
         return None
 
     def notes(self) -> list[str]:
-        """One line per dimension whose structure could not be (fully) inferred."""
-        return [f"structure: {d.name}: {d.note}" for d in self.dimensions if d.note]
+        """One line per dimension whose structure could not be (fully) inferred, and per bound."""
+        out = []
+        for d in self.dimensions:
+            if d.note:
+                out.append(f"structure: {d.name}: {d.note}")
+            for g in d.groups:
+                if g.reason:
+                    label = d.categories[g.parent].label
+                    out.append(f"structure: {d.name}: {label!r} ≥ its {len(g.children)} parts, not =: {g.reason}")
+        return out
 
 
 # --- dimension roles ----------------------------------------------------------------------
