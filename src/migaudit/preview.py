@@ -23,5 +23,18 @@ def print_preview(tables: list[Table], console: Console | None = None) -> None:
         counts = ", ".join(f"{k}: {v}" for k, v in t.symbol_counts().items())
         console.print(f"  symbols: {counts}   sum of numbers: {t.total():,.0f}".replace(",", " "))
         for note in t.notes:
-            console.print(f"  note: {note}")
+            console.print(f"  note: {note}", markup=False)
+        _print_structure(t, console)
         console.print()
+
+
+def _print_structure(table: Table, console: Console) -> None:
+    """The inferred structure: a tree per dimension with each category's role and evidence."""
+    from .cube import Cube
+    from .structure.render import tree_lines
+
+    lines = tree_lines(Cube.of(table).structure)
+    if lines:
+        console.print("  [bold]structure[/bold] (roles and evidence; `migaudit suggest` writes it as rules)")
+        for line in lines:
+            console.print(f"  {line}", markup=False, highlight=False)
