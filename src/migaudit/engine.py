@@ -486,20 +486,16 @@ def evaluate_hierarchy(rule: Rule, cube: Cube) -> Outcome | None:
 
 
 def _without_ratios(cube: Cube, parts: Parts) -> Parts | None:
-    """Rates and percentages do not add up over categories: leave them out of sums."""
+    """Rates, percentages, averages and indices do not add up over categories: leave them out.
+
+    Which measures those are is the structure step's call (measure kind, declared unit,
+    label vocabulary in many languages).
+    """
     m_ax = cube.axis("measure")
     if m_ax is None or isinstance(parts[m_ax], (int, np.integer)):
         return parts
-    from .measures import measure_info
-
-    keep = []
-    for i, name in enumerate(cube.canon[m_ax]):
-        try:
-            ratio = measure_info(name.split("{")[0]).kind == "ratio"
-        except KeyError:
-            ratio = False
-        if not ratio:
-            keep.append(i)
+    roles = cube.structure.dimension(m_ax).categories
+    keep = [i for i, c in enumerate(roles) if c.role != "non_additive"]
     if len(keep) == len(cube.canon[m_ax]):
         return parts
     out = list(parts)

@@ -193,6 +193,9 @@ def infer_dimension(cube: Cube, ax: int) -> DimensionStructure:
             if _is_ratio(cube.canon[ax][i]):
                 mark(i, "non_additive", f"measure {cube.canon[ax][i]} is a rate or share")
                 continue
+            if (why := _ratio_unit(cube, d.name, d.codes[i])) is not None:
+                mark(i, "non_additive", why)
+                continue
         if (w := v.non_additive_word(d.labels[i])) is not None:
             mark(i, "non_additive", f"label word {w!r}")
     for i in cube.selections(ax):
@@ -242,6 +245,23 @@ def _is_ratio(name: str) -> bool:
         return measure_info(name.split("{")[0]).kind == "ratio"
     except (ImportError, KeyError):
         return False
+
+
+def _ratio_unit(cube: Cube, dim: str, code: str) -> str | None:
+    """A declared unit that does not add up: JSON-stat `type: ratio`, per cent, an index."""
+    v = vocabulary()
+    unit = ((cube.table.meta.get("units") or {}).get(dim) or {}).get(code)
+    if isinstance(unit, dict):
+        if str(unit.get("type", "")).lower() == "ratio":
+            return "unit type 'ratio' in the file"
+        for key in ("base", "label", "symbol"):
+            if (w := v.non_additive_word(str(unit.get(key, "")))) is not None:
+                return f"unit {unit.get(key)!r} in the file"
+    measures = [d for d in cube.dims if d.role == "measure"]
+    if cube.table.unit and len(measures) == 1 and len(measures[0]) == 1:
+        if v.non_additive_word(cube.table.unit) is not None:
+            return f"table unit {cube.table.unit!r}"
+    return None
 
 
 def _mostly_ages(labels: tuple[str, ...], roles: list[str]) -> bool:

@@ -55,7 +55,7 @@ class Vocabulary:
 
     def is_subtotal(self, label: str) -> bool:
         """A group's own total ("Europe total", "Vest-Europa i alt, unntatt Norge")."""
-        key = label_key(label)
+        key = re.sub(r"\s*[()]\s*", " ", label_key(label)).strip()  # "Basic metals (total)"
         if self.is_total(label):
             return False
         if any(key.endswith(" " + s) or key.endswith("," + s) for s in self.subtotal_suffix):
