@@ -255,7 +255,7 @@ def _ratio_unit(cube: Cube, dim: str, code: str) -> str | None:
         if str(unit.get("type", "")).lower() == "ratio":
             return "unit type 'ratio' in the file"
         for key in ("base", "label", "symbol"):
-            if (w := v.non_additive_word(str(unit.get(key, "")))) is not None:
+            if v.non_additive_word(str(unit.get(key, ""))) is not None:
                 return f"unit {unit.get(key)!r} in the file"
     measures = [d for d in cube.dims if d.role == "measure"]
     if cube.table.unit and len(measures) == 1 and len(measures[0]) == 1:
