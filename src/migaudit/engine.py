@@ -358,7 +358,12 @@ def _groups(rule: Rule, cube: Cube, ax: int) -> list[tuple[int, list[int], str]]
     if rule.groups:
         return _resolve_groups(rule.groups, cube, ax, lambda name: cube.find(ax, name), rule.op)
     if rule.classification:
-        return _classification_groups(rule, cube, ax)
+        groups = _classification_groups(rule, cube, ax)
+        if not groups and rule.classification == "auto":
+            # no shipped classification fits: the structure the table shows (printed
+            # subtotals closed by "ellers"/"the rest of", the file's hierarchy, age bands)
+            groups = _label_groups(cube, ax)
+        return groups
     return []
 
 

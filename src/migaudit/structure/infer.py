@@ -341,11 +341,17 @@ def _age_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev: li
     if total is None:
         return
     all_ages = Interval(0, INF)
-    cover = exact_cover(all_ages, ivs)
-    if cover:
-        out.groups.insert(0, Aggregate(total, (*cover, *others), "==",
-                                       "interval arithmetic: the bands tile all ages"
-                                       + (f", plus {len(others)} unstated" if others else "")))
+    left = dict(ivs)
+    tilings = 0
+    while (cover := exact_cover(all_ages, left)) is not None:
+        tilings += 1
+        out.groups.insert(tilings - 1, Aggregate(
+            total, (*cover, *others), "==", "interval arithmetic: the bands tile all ages"
+            + (f", plus {len(others)} unstated" if others else "")
+            + (" (another set of bands than the first)" if tilings > 1 else "")))
+        for i in cover:
+            left.pop(i)
+    if tilings:
         return
     top = [i for i, iv in ivs.items() if not any(j != i and other.contains(iv) for j, other in ivs.items())]
     top_ivs = sorted((ivs[i], i) for i in top)
@@ -365,36 +371,34 @@ def _printed_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev
     v = vocabulary()
     labels = d.labels
     heads = [i for i in range(len(d)) if roles[i] == "part" and v.is_subtotal(labels[i])]
-    nested_unknown = False
+    unknown_span: list[int] = []
     member_of: dict[int, int] = {}
     for k, h in enumerate(heads):
         end = heads[k + 1] if k + 1 < len(heads) else len(d)
         members = [i for i in range(h + 1, end) if roles[i] == "part" and i != total]
-        if not members:
-            nested_unknown = True  # a subtotal directly over other subtotals: its span is unknown
-            roles[h] = "aggregate"
-            ev[h].append("printed layout: a subtotal row over other subtotals")
-            continue
         closed = [j for j, i in enumerate(members) if v.is_residual(labels[i])]
-        if closed:
-            members = members[: closed[-1] + 1]
         roles[h] = "aggregate"
-        how = f"closed by {labels[members[closed[-1]]]!r}" if closed else "up to the next subtotal"
+        if not closed:
+            # nothing in the layout says where the group ends (the next rows may be its
+            # members, or the next group's): never guess, say so
+            unknown_span.append(h)
+            ev[h].append("printed layout: a subtotal row, but no residual row closes its group")
+            continue
+        members = members[: closed[-1] + 1]
+        how = f"closed by {labels[members[-1]]!r}"
         ev[h].append(f"printed layout: subtotal row followed by {len(members)} members, {how}")
         for i in members:
             member_of[i] = h
-        if closed:
-            out.groups.append(Aggregate(h, tuple(members), "==", f"printed layout, {how}"))
-        elif len(members) >= 2:
-            out.groups.append(Aggregate(h, tuple(members), ">=", f"printed layout, {how}",
-                                        "no residual row closes the group: its members may not be all"))
+        out.groups.append(Aggregate(h, tuple(members), "==", f"printed layout, {how}"))
+    if unknown_span:
+        shown = ", ".join(repr(labels[h]) for h in unknown_span[:3])
+        out.note = (f"where the group of {shown}{' …' if len(unknown_span) > 3 else ''} ends is not printed "
+                    "(no residual row closes it): it is not checked"
+                    + (", nor is the total" if total is not None else ""))
+        return
     if total is None:
         return
     parts = [i for i in range(len(d)) if i != total and i not in member_of and roles[i] in ("part", "aggregate")]
-    if nested_unknown:
-        out.note = ("a subtotal row directly over other subtotals: where its group ends is not printed, "
-                    "so the total is checked only through the groups")
-        return
     if not parts:
         return
     selections = [i for i in range(len(d)) if roles[i] == "selection"]
