@@ -109,7 +109,7 @@ def _with_inferred_roles(table: Table) -> list[Dimension]:
     dims = list(table.dimensions)
     for ax, (role, why) in inferred_roles(table).items():
         dims[ax] = replace(dims[ax], role=role)
-        note = f"structure: dimension {dims[ax].name!r} taken as {role}: {why}"
+        note = f"structure: dimension {dims[ax].name!r} taken as {role or 'a classification'}: {why}"
         if note not in table.notes:
             table.notes.append(note)
     return dims

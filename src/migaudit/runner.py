@@ -143,6 +143,26 @@ def derived_rules(cube: Cube) -> list[Rule]:
     return out
 
 
+#: dimension roles the shipped rules check along; other dimensions get an inferred rule
+_COVERED_ROLES = ("time", "measure", "sex", "age", "region", "citizenship")
+
+
+def inferred_rules(cube: Cube) -> list[Rule]:
+    """total = Σ parts along dimensions no shipped rule names (marital status, level, ...).
+
+    The groups are the structure step's (migaudit.structure), so a table in any language with
+    a total and its parts is checked even when its dimension has no role.
+    """
+    out = []
+    for ax, d in enumerate(cube.dims):
+        if d.role in _COVERED_ROLES or not cube.structure.dimension(ax).groups:
+            continue
+        out.append(Rule(id=f"inferred_total_{d.name}", kind="hierarchy", along=d.name, from_labels=True,
+                        family="table", description=f"{d.name}: the total and aggregates the table shows "
+                        "are the sums of their parts (inferred structure)"))
+    return out
+
+
 def _progress(cubes: list[Cube], show: bool) -> Iterable[Cube]:
     if not show or sum(c.values.size for c in cubes) < 1_000_000:
         return cubes
@@ -171,7 +191,8 @@ def audit(
     outcomes: list[Outcome] = []
     families: dict[str, str] = {}
     for cube in _progress(cubes, progress):
-        outs = [out for rule in [*ruleset, *derived_rules(cube)] if (out := evaluate(rule, cube)) is not None]
+        rules = [*ruleset, *derived_rules(cube), *inferred_rules(cube)]
+        outs = [out for rule in rules if (out := evaluate(rule, cube)) is not None]
         outcomes += outs
         _structure_notes(cube, outs)
         if family := family_of(outs):

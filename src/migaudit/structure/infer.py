@@ -138,17 +138,28 @@ def _year_of(table: Table) -> int | None:
     return p.year if p else None
 
 
-def inferred_roles(table: Table) -> dict[int, tuple[str, str]]:
+def inferred_roles(table: Table) -> dict[int, tuple[str | None, str]]:
     """Roles for the dimensions a reader left without one (or read as measures by default)."""
-    out: dict[int, tuple[str, str]] = {}
+    out: dict[int, tuple[str | None, str]] = {}
     taken = {d.role for d in table.dimensions if d.role}
     for ax, d in enumerate(table.dimensions):
-        if d.role is None or (d.role == "measure" and _measure_by_default(d)):
+        by_default = d.role == "measure" and _measure_by_default(d)
+        if d.role is None or by_default:
             role, why = infer_dimension_role(table, ax)
             if role and (role not in taken or d.role == "measure"):
                 out[ax] = (role, why)
                 taken.add(role)
+            elif by_default and len(d) > 2 and _has_total_label(d.labels):
+                out[ax] = (None, "no label is a known measure, and one is a total: a classification")
     return out
+
+
+def _has_total_label(labels: tuple[str, ...]) -> bool:
+    from ..cube import is_total_label
+
+    v = vocabulary()
+    plain = _plain_labels(labels)
+    return sum(is_total_label(lab) or v.is_total(lab) for lab in plain) == 1
 
 
 def _measure_by_default(d) -> bool:  # noqa: ANN001
@@ -233,6 +244,14 @@ def infer_dimension(cube: Cube, ax: int) -> DimensionStructure:
     return out
 
 
+def _plain_labels(labels: tuple[str, ...]) -> tuple[str, ...]:
+    """Labels without a prefix they all share ("Sivilstand, I alt" → "I alt"): a spanning header."""
+    if len(labels) < 2 or not all(", " in lab for lab in labels):
+        return labels
+    heads = {lab.split(", ", 1)[0] for lab in labels}
+    return tuple(lab.split(", ", 1)[1] for lab in labels) if len(heads) == 1 else labels
+
+
 def _some(labels: tuple[str, ...]) -> str:
     shown = ", ".join(repr(x) for x in labels[:3])
     return shown + (f" (+{len(labels) - 3})" if len(labels) > 3 else "")
@@ -278,7 +297,8 @@ def _total(cube: Cube, ax: int, roles: list[str], ev: list[list[str]]) -> int | 
     free = [i for i in range(len(d)) if roles[i] == "part"]
     elim = (cube.table.meta.get("elimination") or {}).get(d.name)
     by_elim = [i for i in free if elim and elim not in ("YES", "NO") and label_key(d.labels[i]) == label_key(elim)]
-    by_label = [i for i in free if is_total_label(d.labels[i]) or v.is_total(d.labels[i])]
+    plain = _plain_labels(d.labels)
+    by_label = [i for i in free if is_total_label(plain[i]) or v.is_total(plain[i])]
     by_code = [i for i in free if v.is_total_code(d.codes[i]) and d.codes[i] != d.labels[i]
                and parse_age(d.labels[i]) is None and label_key(d.labels[i]) not in v.sex_labels]
     for found, why in ((by_elim, "PX ELIMINATION names it"), (by_label, "label {label!r} (total vocabulary)"),
@@ -286,7 +306,7 @@ def _total(cube: Cube, ax: int, roles: list[str], ev: list[list[str]]) -> int | 
         if len(found) == 1:
             i = found[0]
             roles[i] = "total"
-            ev[i].append(why.format(label=d.labels[i], code=d.codes[i]))
+            ev[i].append(why.format(label=plain[i], code=d.codes[i]))
             for other, w in ((by_elim, "PX ELIMINATION"), (by_label, "label"), (by_code, f"code {d.codes[i]!r}")):
                 if found is not other and i in other:
                     ev[i].append(w)

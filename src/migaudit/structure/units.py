@@ -7,6 +7,8 @@ Read from (readers fill these; other keys are ignored):
   Table.meta["multiplier"]        a factor (1000 = thousands)
   Table.meta["units"]             JSON-stat category units {dim: {code: {decimals, multiplier, ...}}}
   Table.meta["rounding_base"]     figures rounded to a multiple of this (ONS: 5), in published units
+  Table.title, Table.meta["measure"]  averages and estimates ("Middelfolkemengd", "mean population",
+                                  vocabulary `rounded`) are rounded to whole units
 A figure shown with decimals, in thousands or millions, or rounded to a base is rounded:
 it need not be a whole number, and a sum of n such figures may miss the published total by
 up to n × half the last unit (the tolerance reported with each finding).
@@ -33,6 +35,8 @@ class Units:
     multiplier: float = 1.0
     rounding_base: float | None = None
     unit: str = ""
+    #: why the figures are taken as rounded when the unit alone does not say so
+    rounded_because: str = ""
 
     @property
     def rounded(self) -> bool:
@@ -57,7 +61,8 @@ class Units:
         """How a tolerance of n figures' rounding is made up, for the finding's message."""
         if not self.half_unit:
             return ""
-        why = (f"rounded to {self.rounding_base:g}" if self.rounding_base else
+        why = (f"rounded to {self.rounding_base:g}" + (f": {self.rounded_because}" if self.rounded_because else "")
+               if self.rounding_base else
                f"{self.decimals} decimal{'s' if self.decimals != 1 else ''}" if self.decimals else
                f"in units of {self.multiplier:g}")
         return f"{n_figures} rounded figures × {self.half_unit:g} ({why})"
@@ -92,4 +97,12 @@ def units_of(table: Table) -> Units:
             if multiplier == 1.0 and pattern.search(text):
                 multiplier = factor
     base = _number(meta.get("rounding_base"))
-    return Units(decimals, multiplier, base if base and base > 0 else None, str(table.unit or ""))
+    because = ""
+    if not base and decimals == 0 and multiplier == 1.0:
+        from .vocabulary import vocabulary
+
+        for text in (table.title, str(meta.get("measure") or "")):
+            if text and (w := vocabulary().rounded_word(text)) is not None:
+                base, because = 1.0, f"{w!r} figures are averages or estimates"
+                break
+    return Units(decimals, multiplier, base if base and base > 0 else None, str(table.unit or ""), because)

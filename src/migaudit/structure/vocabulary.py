@@ -44,6 +44,7 @@ class Vocabulary:
     age_unit: tuple[str, ...]
     age_or_over: tuple[str, ...]
     age_under: tuple[str, ...]
+    rounded: tuple[str, ...] = ()
 
     # --- label tests ----------------------------------------------------------------
     def is_total(self, label: str) -> bool:
@@ -81,6 +82,11 @@ class Vocabulary:
                 return w
         return None
 
+    def rounded_word(self, text: str) -> str | None:
+        """The word that says figures are averages or estimates, so rounded (None otherwise)."""
+        key = label_key(text)
+        return next((w for w in self.rounded if re.search(r"(?<![\w])" + re.escape(w), key)), None)
+
     def role_of_name(self, name: str) -> str | None:
         key = label_key(name)
         for role, names in self.dimension_names.items():
@@ -113,4 +119,5 @@ def vocabulary() -> Vocabulary:
         age_unit=_words(doc["age_words"]["unit"]),
         age_or_over=_words(doc["age_words"]["or_over"]),
         age_under=_words(doc["age_words"]["under"]),
+        rounded=_words((doc.get("rounded") or {}).get("contains")),
     )
