@@ -223,7 +223,12 @@ class Cube:
         """Indices of the total categories (Total, The whole country, I alt, …) on `axis`."""
         cache = self.__dict__.setdefault("_totals", {})
         if axis not in cache:
-            cache[axis] = [i for i, lab in enumerate(self.dims[axis].labels) if is_total_label(lab)]
+            found = [i for i, lab in enumerate(self.dims[axis].labels) if is_total_label(lab)]
+            if not found and self.dims[axis].role not in ("time", "measure"):
+                # "Yhteensä", "Totalt", code SSS, PX ELIMINATION: the structure step's total
+                total = self.structure.dimension(axis).total
+                found = [total] if total is not None else []
+            cache[axis] = found
         return cache[axis]
 
     # --- cell classes -------------------------------------------------------------------
