@@ -155,7 +155,9 @@ def inferred_rules(cube: Cube) -> list[Rule]:
     """
     out = []
     for ax, d in enumerate(cube.dims):
-        if d.role in _COVERED_ROLES or not cube.structure.dimension(ax).groups:
+        groups = cube.structure.dimension(ax).groups
+        if not groups or (d.role in _COVERED_ROLES and not (d.role == "measure" and any(
+                g.evidence.startswith("spanning header") for g in groups))):
             continue
         out.append(Rule(id=f"inferred_total_{d.name}", kind="hierarchy", along=d.name, from_labels=True,
                         family="table", description=f"{d.name}: the total and aggregates the table shows "

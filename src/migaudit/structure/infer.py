@@ -15,6 +15,7 @@ check is a bound, and the group says why.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -216,6 +217,7 @@ def infer_dimension(cube: Cube, ax: int) -> DimensionStructure:
         if roles[i] == "part" and v.is_selection(d.labels[i]):
             mark(i, "selection", f"label {d.labels[i]!r} (of which / selected)")
     if d.role == "measure":
+        _spanning_groups(d.labels, roles, ev, out)
         out.categories = [Category(i, d.codes[i], d.labels[i], roles[i], tuple(ev[i])) for i in range(n)]
         return out
 
@@ -242,6 +244,29 @@ def infer_dimension(cube: Cube, ax: int) -> DimensionStructure:
             out.note = (f"no total or aggregate recognised among {_some(d.labels)}: "
                         "its categories are not checked against a whole")
     return out
+
+
+def _spanning_groups(labels: tuple[str, ...], roles: list[str], ev: list[list[str]],
+                     out: DimensionStructure) -> None:
+    """Columns under one spanning header ("Innvandrerbefolkningen: I alt, Norden, …", "Innvandring:
+    I alt, samme statsborgerskap, annet statsborgerskap"): the header's total is the sum of the
+    columns beside it. The reader joins header and column as "Header, column"."""
+    v = vocabulary()
+    by_head: dict[str, list[int]] = {}
+    for i, lab in enumerate(labels):
+        if ", " in lab and roles[i] == "part":
+            by_head.setdefault(lab.split(", ", 1)[0], []).append(i)
+    for head, members in by_head.items():
+        totals = [i for i in members if v.is_total(labels[i].split(", ", 1)[1])]
+        parts = [i for i in members if i not in totals]
+        if len(totals) != 1 or len(parts) < 2:
+            continue
+        t = totals[0]
+        roles[t] = "aggregate"
+        ev[t].append(f"spanning header {head!r}: its total over the {len(parts)} columns beside it")
+        for i in parts:
+            ev[i].append(f"under spanning header {head!r}")
+        out.groups.append(Aggregate(t, tuple(parts), "==", f"spanning header {head!r}"))
 
 
 def _plain_labels(labels: tuple[str, ...]) -> tuple[str, ...]:
@@ -393,23 +418,35 @@ def _printed_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev
     heads = [i for i in range(len(d)) if roles[i] == "part" and v.is_subtotal(labels[i])]
     unknown_span: list[int] = []
     member_of: dict[int, int] = {}
+    spans: dict[int, list[int] | None] = {}  # head → its members when a residual row closes them
     for k, h in enumerate(heads):
         end = heads[k + 1] if k + 1 < len(heads) else len(d)
         members = [i for i in range(h + 1, end) if roles[i] == "part" and i != total]
         closed = [j for j, i in enumerate(members) if v.is_residual(labels[i])]
-        roles[h] = "aggregate"
+        spans[h] = members[: closed[-1] + 1] if closed else (members or None)
         if not closed:
-            # nothing in the layout says where the group ends (the next rows may be its
-            # members, or the next group's): never guess, say so
-            unknown_span.append(h)
-            ev[h].append("printed layout: a subtotal row, but no residual row closes its group")
+            spans[h] = [] if not members else None
+    for k, h in enumerate(heads):
+        roles[h] = "aggregate"
+        members = spans[h]
+        if members:
+            how = f"closed by {labels[members[-1]]!r}"
+            ev[h].append(f"printed layout: subtotal row followed by {len(members)} members, {how}")
+            for i in members:
+                member_of[i] = h
+            out.groups.append(Aggregate(h, tuple(members), "==", f"printed layout, {how}"))
             continue
-        members = members[: closed[-1] + 1]
-        how = f"closed by {labels[members[-1]]!r}"
-        ev[h].append(f"printed layout: subtotal row followed by {len(members)} members, {how}")
-        for i in members:
-            member_of[i] = h
-        out.groups.append(Aggregate(h, tuple(members), "==", f"printed layout, {how}"))
+        subs = _named_subgroups(labels, heads[k + 1:], h, spans) if members == [] else []
+        if subs:
+            ev[h].append(f"printed layout: a subtotal over the {len(subs)} subtotals below it that name it")
+            for i in subs:
+                member_of[i] = h
+            out.groups.append(Aggregate(h, tuple(subs), "==", "printed layout: subtotals that name their group"))
+            continue
+        # nothing in the layout says where the group ends (the next rows may be its
+        # members, or the next group's): never guess, say so
+        unknown_span.append(h)
+        ev[h].append("printed layout: a subtotal row, but no residual row closes its group")
     if unknown_span:
         shown = ", ".join(repr(labels[h]) for h in unknown_span[:3])
         out.note = (f"where the group of {shown}{' …' if len(unknown_span) > 3 else ''} ends is not printed "
@@ -431,6 +468,32 @@ def _printed_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev
     if any(roles[i] == "aggregate" for i in parts):
         evidence += " (subtotals in place of their members)"
     out.groups.insert(0, Aggregate(total, tuple(parts), op, evidence, reason))
+
+
+def _stem(label: str) -> str:
+    """"Europa i alt, unntatt Norge" → "europa": the name a subgroup's label repeats."""
+    key = re.sub(r"\s*[(),]\s*", " ", label_key(label))
+    key = re.sub(r"\b(i alt|total|totalt|unntatt norge|except norway|utenom norge|yhteensä)\b", " ", key)
+    return re.sub(r"\s+", " ", key).strip()
+
+
+def _named_subgroups(labels: tuple[str, ...], later: list[int], head: int,
+                     spans: dict[int, list[int] | None]) -> list[int]:
+    """The closed subtotal groups right below `head` whose labels name it ("Vest-Europa" under
+    "Europa i alt"); [] unless there are at least two and each is closed by its residual row."""
+    stem = _stem(labels[head])
+    if not stem:
+        return []
+    subs: list[int] = []
+    for h in later:
+        if stem not in _stem(labels[h]) or not spans.get(h):
+            break
+        if subs and h != spans[subs[-1]][-1] + 1:
+            break  # something between the subgroups
+        if not subs and h != head + 1:
+            break
+        subs.append(h)
+    return subs if len(subs) >= 2 else []
 
 
 def _coverage(cube: Cube, ax: int, total: int, parts: list[int]) -> tuple[str, str]:
