@@ -291,3 +291,56 @@ def test_structure_of_every_bundled_table_is_inferred_without_error() -> None:
     for t in tables:
         s = infer(Cube.of(t))
         assert len(s.dimensions) == len(Cube.of(t).dims)
+
+
+# --- SSB 2007: spanning headers, landsdeler, nested printed groups ---------------------------
+def test_ssb_2007_immigrant_population_spanning_header() -> None:
+    table = read(DATA / "ssb_tab9_innvandrerbefolkningen_2007.txt")[0]
+    cube = Cube.of(table)
+    d = cube.structure.dimension("contents")
+    (group,) = d.groups
+    assert d.categories[group.parent].label == "Innvandrerbefolkningen, I alt"
+    assert len(group.children) == 8 and group.evidence == "spanning header 'Innvandrerbefolkningen'"
+    assert _roles(cube, "contents")["Folkemengde i alt"] == "part"  # another whole: never summed with them
+    result = audit([table], cross_table=False)
+    assert _checks(result, "regions_sum_to_total") == (10, 0)
+    assert _checks(result, "inferred_total_contents") == (20, 0)  # was 0 before the structure step
+    bad = audit([_with_value(table, 50, fylke="03 Oslo", contents="Innvandrerbefolkningen, Afrika")],
+                cross_table=False)
+    assert _checks(bad, "regions_sum_to_total")[1] == 1
+    assert _checks(bad, "inferred_total_contents")[1] == 1
+
+
+def test_ssb_2007_immigrations_by_citizenship_and_landsdel() -> None:
+    table = read(DATA / "ssb_tab11_innvandringer_2007_europa.txt")[0]
+    cube = Cube.of(table)
+    d = cube.structure.dimension("statsborgerskap")
+    label = {c.index: c.label for c in d.categories}
+    groups = {label[g.parent]: [label[i] for i in g.children] for g in d.groups}
+    assert groups["Europa i alt, unntatt Norge"] == ["Vest-Europa i alt, unntatt Norge", "Øst-Europa i alt"]
+    assert groups["Vest-Europa i alt, unntatt Norge"][-1] == "Vest-Europa ellers"
+    assert groups["Øst-Europa i alt"][-1] == "Øst-Europa ellers" and len(groups["Øst-Europa i alt"]) == 15
+    assert _roles(cube, "statsborgerskap")["Øst-Europa ellers"] == "residual"
+    assert cube.dims[cube.axis("region")].role == "region"
+    result = audit([table], cross_table=False)
+    assert _checks(result, "citizenship_hierarchy") == (24, 0)  # printed groups: 0 before
+    assert _checks(result, "regions_sum_to_total") == (32, 0)
+    assert _checks(result, "counts_non_negative") == (256, 0)  # "Innvandringer" is immigration
+    bad = audit([_with_value(table, 100, statsborgerskap="Polen", region="Vestlandet")], cross_table=False)
+    failed = {(v.rule, v.where["statsborgerskap"], v.where["region"]) for o in bad.outcomes for v in o.violations}
+    assert ("citizenship_hierarchy", "Øst-Europa i alt", "Vestlandet") in failed
+    assert ("regions_sum_to_total", "Polen", "I alt") in failed
+
+
+def test_landsdeler_columns_without_header_word_are_regions() -> None:
+    """Issue 11: columns read as contents because no header word says region."""
+    labels = ("I alt", "Oslo og Akershus", "Hedmark og Oppland", "Sør-Østlandet", "Agder og Rogaland",
+              "Vestlandet", "Trøndelag", "Nord-Norge")
+    row = Dimension("statsborgerskap", ("Norge",), role="citizenship")
+    col = Dimension("contents", labels, role="measure")
+    # Norge's immigrations 2007 (ssb_tab11_innvandringer_2007_europa.txt)
+    values = np.array([[8276, 3159, 423, 1599, 1188, 989, 444, 474]], dtype=float)
+    table = Table([row, col], values, np.zeros(values.shape, dtype=np.uint8), id="t11", title="Innvandringer. 2007")
+    cube = Cube.of(table)
+    assert cube.dims[1].role == "region"
+    assert _checks(audit([table], cross_table=False), "regions_sum_to_total") == (1, 0)
