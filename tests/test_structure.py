@@ -344,3 +344,29 @@ def test_landsdeler_columns_without_header_word_are_regions() -> None:
     cube = Cube.of(table)
     assert cube.dims[1].role == "region"
     assert _checks(audit([table], cross_table=False), "regions_sum_to_total") == (1, 0)
+
+
+# --- units -------------------------------------------------------------------------------
+def _one_cell(**kw) -> Table:  # noqa: ANN003 - Table keywords
+    dim = Dimension("contents", ("population",), role="measure")
+    return Table([dim], np.array([1.0]), np.zeros(1, dtype=np.uint8), id="u", **kw)
+
+
+def test_units_from_declared_decimals_multiplier_and_rounding_base() -> None:
+    assert units_of(_one_cell()).half_unit == 0 and units_of(_one_cell()).whole_numbers
+    millions = units_of(_one_cell(decimals=1, meta={"unit_multiplier": 6}))
+    assert millions.multiplier == 1e6 and millions.half_unit == 0.05 and not millions.whole_numbers
+    assert units_of(_one_cell(unit="1000 persons")).multiplier == 1000
+    assert units_of(_one_cell(unit="tusen personer")).half_unit == 0.5
+    ons = units_of(_one_cell(meta={"rounding_base": 5}))
+    assert ons.half_unit == 2.5 and "rounded to 5" in ons.describe(3)
+    mean = units_of(_one_cell(title="Middelfolkemengd etter kjønn"))
+    assert mean.half_unit == 0.5 and "middelfolkemengd" in mean.rounded_because
+
+
+def test_reports_say_why_a_table_has_no_checks() -> None:
+    from migaudit.report import render
+
+    table = read(DATA / "SCB-BefolkningR1860N.px")[0]
+    text = render(audit([table], cross_table=False), "markdown")
+    assert "structure: age: no total or aggregate recognised" in text
