@@ -370,3 +370,30 @@ def test_reports_say_why_a_table_has_no_checks() -> None:
     table = read(DATA / "SCB-BefolkningR1860N.px")[0]
     text = render(audit([table], cross_table=False), "markdown")
     assert "structure: age: no total or aggregate recognised" in text
+
+
+def _translated(table: Table, lang: str) -> Table:
+    """The same published figures under the file's own translation (PX VALUES[sv], VALUES[en]),
+    with codes equal to labels and no ELIMINATION: only the words can tell the total."""
+    tr = table.meta["translations"][lang]
+    names = {"Vuosi": {"sv": "År", "en": "Year"}, "Sukupuoli": {"sv": "Kön", "en": "Sex"},
+             "Ikä": {"sv": "Ålder", "en": "Age"}, "Tiedot": {"sv": "Uppgifter", "en": "Information"}}
+    dims = []
+    for d in table.dimensions:
+        name = names[d.name][lang]
+        labels = tr[f'VALUES("{name}")']
+        labels = (labels,) if isinstance(labels, str) else tuple(labels)
+        dims.append(Dimension(name, labels, labels, role=d.role if d.role in ("time", "measure") else None))
+    return Table(dims, table.values.copy(), table.symbols.copy(), id=f"11rc_{lang}")
+
+
+@pytest.mark.parametrize("lang, total, male", [("sv", "Totalt", "Män"), ("en", "Total", "Males")])
+def test_finnish_table_in_its_swedish_and_english_labels(finland: Table, lang: str, total: str, male: str) -> None:
+    table = _translated(finland, lang)
+    cube = Cube.of(table)
+    sex = "Kön" if lang == "sv" else "Sex"
+    assert cube.dims[cube.axis(sex)].role == "sex"
+    assert _roles(cube, sex)[total] == "total" and _roles(cube, sex)[male] == "part"
+    result = audit([table], cross_table=False)
+    assert _checks(result, "sexes_sum_to_total") == (159 * 19, 0)
+    assert _checks(result, "ages_sum_to_total") == (159 * 3, 0)
