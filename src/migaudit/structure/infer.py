@@ -447,6 +447,7 @@ def _printed_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev
         # members, or the next group's): never guess, say so
         unknown_span.append(h)
         ev[h].append("printed layout: a subtotal row, but no residual row closes its group")
+    member_of.update({i: -1 for i in _classification_aggregates(cube, ax, total, roles, ev, out)})
     if unknown_span:
         shown = ", ".join(repr(labels[h]) for h in unknown_span[:3])
         out.note = (f"where the group of {shown}{' …' if len(unknown_span) > 3 else ''} ends is not printed "
@@ -468,6 +469,48 @@ def _printed_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev
     if any(roles[i] == "aggregate" for i in parts):
         evidence += " (subtotals in place of their members)"
     out.groups.insert(0, Aggregate(total, tuple(parts), op, evidence, reason))
+
+
+def _classification_aggregates(cube: Cube, ax: int, total: int | None, roles: list[str],
+                               ev: list[list[str]], out: DimensionStructure) -> set[int]:
+    """Groups a dated classification knows among the categories shown ("EU/EFTA" beside its
+    member countries, a landsdel beside its counties): each is checked against its own members
+    and stands in for them in the total. Returns the members."""
+    d = cube.dims[ax]
+    if d.role not in ("region", "citizenship"):
+        return set()
+    try:
+        from ..classification import best_classification, load_classification
+    except ImportError:  # pragma: no cover
+        return set()
+    free = [i for i in range(len(d)) if roles[i] in ("part", "aggregate") and i != total]
+    match = best_classification([d.labels[i] for i in free], d.role, cube.year)
+    if match is None or match.count < 3:
+        return set()
+    cls = load_classification(match.classification)
+    lookup: dict[str, int] = {}
+    for i in free:
+        code = cls.resolve(d.labels[i], cube.year) or cls.resolve(d.codes[i], cube.year)
+        if code is not None:
+            lookup.setdefault(code, i)
+    grouped = {g.parent for g in out.groups}
+    members: set[int] = set()
+    for g in cls.hierarchy(cube.year, present=lookup):
+        p = lookup.get(g.parent)
+        kids = [lookup[c] for c in g.children if c in lookup and lookup[c] != p]
+        if p is None or not kids:
+            continue
+        members |= set(kids)
+        if p in grouped:
+            continue
+        roles[p] = "aggregate"
+        ev[p].append(f"classification {cls.name}: a group over {len(kids)} of the categories shown")
+        if g.complete:
+            out.groups.append(Aggregate(p, tuple(kids), "==", f"classification {cls.name}"))
+        elif len(kids) >= 2:
+            out.groups.append(Aggregate(p, tuple(kids), ">=", f"classification {cls.name}",
+                                        f"the table shows {len(kids)} of its members"))
+    return members
 
 
 def _stem(label: str) -> str:
