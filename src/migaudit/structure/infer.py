@@ -477,8 +477,8 @@ def _classification_aggregates(cube: Cube, ax: int, total: int | None, roles: li
     member countries, a landsdel beside its counties): each is checked against its own members
     and stands in for them in the total. Returns the members."""
     d = cube.dims[ax]
-    if d.role not in ("region", "citizenship"):
-        return set()
+    if d.role not in ("region", "citizenship") or total is None:
+        return set()  # without a total, `classification: auto` rules check these groups
     try:
         from ..classification import best_classification, load_classification
     except ImportError:  # pragma: no cover

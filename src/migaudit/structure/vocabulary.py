@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -72,15 +72,18 @@ class Vocabulary:
         key = label_key(label)
         return any(_starts_word(key, p) for p in self.selection_prefix)
 
+    @cached_property
+    def _non_additive_re(self) -> re.Pattern[str]:
+        words = sorted((w for w in self.non_additive if w != "%"), key=len, reverse=True)
+        return re.compile(r"(?<![\w])(" + "|".join(re.escape(w) for w in words) + r")(?![\w])")
+
     def non_additive_word(self, label: str) -> str | None:
         """The word that makes a measure a rate, share, average or index (None for counts)."""
         key = label_key(label)
-        for w in self.non_additive:
-            if w in ("%",) and "%" in key:
-                return w
-            if re.search(r"(?<![\w])" + re.escape(w) + r"(?![\w])", key):
-                return w
-        return None
+        if "%" in key and "%" in self.non_additive:
+            return "%"
+        m = self._non_additive_re.search(key)
+        return m.group(1) if m else None
 
     def rounded_word(self, text: str) -> str | None:
         """The word that says figures are averages or estimates, so rounded (None otherwise)."""
