@@ -400,3 +400,20 @@ def test_finnish_table_in_its_swedish_and_english_labels(finland: Table, lang: s
     result = audit([table], cross_table=False)
     assert _checks(result, "sexes_sum_to_total") == (159 * 19, 0)
     assert _checks(result, "ages_sum_to_total") == (159 * 3, 0)
+
+
+# --- a file's own hierarchy (JSON-stat child, PX HIERARCHIES → meta["hierarchies"]) ------
+def test_file_hierarchy_gives_total_aggregates_and_parts() -> None:
+    doc = json.loads((DATA / "jsonstat_hierarchy_abs_cpi.json").read_text(encoding="utf-8"))
+    cat = doc["dimension"]["commodity"]["category"]
+    codes = tuple(cat["index"])
+    dim = Dimension("commodity", codes, tuple(cat["label"][c] for c in codes))
+    values = np.full(len(codes), np.nan)
+    table = Table([dim], values, np.zeros(len(codes), dtype=np.uint8), id="cpi",
+                  meta={"hierarchies": {"commodity": cat["child"]}})
+    d = infer(Cube.of(table)).dimension("commodity")
+    roles = {c.code: c for c in d.categories}
+    assert roles["T"].role == "total" and roles["1"].role == "aggregate" and roles["1.1.1"].role == "part"
+    assert "file hierarchy: child of '1.1'" in roles["1.1.1"].evidence
+    assert len(d.groups) == len(cat["child"]) and all(g.op == "==" for g in d.groups)
+    assert d.total == codes.index("T")
