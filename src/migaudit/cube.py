@@ -134,7 +134,9 @@ class Cube:
         measure = table.meta.get("measure")
         if "measure" not in roles and measure:
             code = _canonical_measure(measure) or norm(measure)
-            dims.append(Dimension("contents", (code,), (str(measure),), role="measure"))
+            # a "contents" axis the structure step took as a classification keeps its name
+            name = "measure" if any(d.name == "contents" for d in dims) else "contents"
+            dims.append(Dimension(name, (code,), (str(measure),), role="measure"))
             values, symbols = values[..., None], symbols[..., None]
         ref = table.meta.get("reference_period") or _period_from_measures(dims)
         if "time" not in roles and ref and (parse_period(str(ref)) or _DATE.match(str(ref))):
