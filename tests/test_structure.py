@@ -118,7 +118,7 @@ def test_finnish_roles_from_names_elimination_and_codes(finland: Table) -> None:
     assert total.role == "total"
     assert "PX ELIMINATION names it" in total.evidence and "code 'SSS'" in total.evidence
     (group,) = cube.structure.dimension("Ikä").groups
-    assert group.op == "==" and len(group.children) == 18 and "tile all ages" in group.evidence
+    assert group.op == "==" and len(group.children) == 18 and "tile [0, ∞)" in group.evidence
 
 
 def test_finnish_table_checked_without_false_alarm_and_error_found(finland: Table) -> None:
@@ -417,3 +417,16 @@ def test_file_hierarchy_gives_total_aggregates_and_parts() -> None:
     assert "file hierarchy: child of '1.1'" in roles["1.1.1"].evidence
     assert len(d.groups) == len(cat["child"]) and all(g.op == "==" for g in d.groups)
     assert d.total == codes.index("T")
+
+
+def test_ons_total_of_some_ages_is_checked_against_its_own_bands() -> None:
+    """ONS census option labels (dimension options of the 2011 census API, as published)."""
+    labels = ("All categories: Age 16 and over", "Age 16 to 24", "Age 25 to 34", "Age 35 to 49", "Age 50 and over")
+    age = Dimension("Age", tuple(f"DO00026{k}" for k in range(5, 10)), labels)
+    sex = Dimension("Sex", ("DO000153", "DO000154"), ("Male", "Female"))
+    table = Table([age, sex], np.full((5, 2), np.nan), np.zeros((5, 2), dtype=np.uint8), id="ons")
+    cube = Cube.of(table)
+    assert cube.dims[0].role == "age" and cube.dims[1].role == "sex"
+    (group,) = cube.structure.dimension("Age").groups
+    assert group.op == "==" and len(group.children) == 4 and "[16, ∞)" in group.evidence
+    assert "no total" in cube.structure.dimension("Sex").note  # Male, Female: nothing to sum them to

@@ -385,13 +385,13 @@ def _age_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev: li
             contained |= set(cover)
     if total is None:
         return
-    all_ages = Interval(0, INF)
+    all_ages = _total_ages(d.labels[total])
     left = dict(ivs)
     tilings = 0
     while (cover := exact_cover(all_ages, left)) is not None:
         tilings += 1
         out.groups.insert(tilings - 1, Aggregate(
-            total, (*cover, *others), "==", "interval arithmetic: the bands tile all ages"
+            total, (*cover, *others), "==", f"interval arithmetic: the bands tile {all_ages}"
             + (f", plus {len(others)} unstated" if others else "")
             + (" (another set of bands than the first)" if tilings > 1 else "")))
         for i in cover:
@@ -407,6 +407,16 @@ def _age_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev: li
                                        "the age bands shown do not cover all ages: the total is a bound"))
     else:
         out.note = "the age bands overlap and no set of them covers all ages: the total is not checked"
+
+
+def _total_ages(label: str) -> Interval:
+    """The ages a total covers: all, or those it names ("All categories: Age 16 and over")."""
+    key = label_key(label)
+    for p in vocabulary().total_prefix:
+        if key.startswith(p):
+            key = key[len(p):].strip()
+    key = re.sub(r"^(total|totalt|i alt|in total|all persons)\b[,:]?", "", key).strip()
+    return (parse_age(key) if key else None) or Interval(0, INF)
 
 
 def _printed_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev: list[list[str]],
