@@ -331,26 +331,6 @@ def _label_groups(cube: Cube, ax: int) -> list[tuple[int, list[int], str]]:
     return cube.structure.dimension(ax).checks()
 
 
-def _coverage_op(cube: Cube, ax: int, total: int, children: list[int]) -> str:
-    """">=" when a classification shows the table lists only some of the categories."""
-    try:
-        from .classification import classifications_for
-    except ImportError:
-        return "=="
-    d = cube.dims[ax]
-    if d.role not in ("region", "citizenship"):
-        return "=="
-    for cls in classifications_for(d.role, cube.year):
-        parent = cls.resolve(d.labels[total], cube.year)
-        codes = [cls.resolve(d.labels[i], cube.year) or cls.resolve(d.codes[i], cube.year) for i in children]
-        if parent is None or any(c is None for c in codes):
-            continue
-        for g in cls.hierarchy(cube.year, present=[parent, *codes]):
-            if g.parent == parent and set(g.children) == set(codes):
-                return "==" if g.complete else ">="
-    return "=="
-
-
 def _groups(rule: Rule, cube: Cube, ax: int) -> list[tuple[int, list[int], str]]:
     if rule.from_labels:
         groups = _label_groups(cube, ax)
