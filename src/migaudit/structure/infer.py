@@ -147,7 +147,7 @@ def inferred_roles(table: Table) -> dict[int, tuple[str | None, str]]:
         by_default = d.role == "measure" and _measure_by_default(d)
         if d.role is None or by_default:
             role, why = infer_dimension_role(table, ax)
-            if role and (role not in taken or d.role == "measure"):
+            if role and role not in taken:
                 out[ax] = (role, why)
                 taken.add(role)
             elif by_default and len(d) > 2 and _has_total_label(d.labels):
