@@ -430,3 +430,14 @@ def test_ons_total_of_some_ages_is_checked_against_its_own_bands() -> None:
     (group,) = cube.structure.dimension("Age").groups
     assert group.op == "==" and len(group.children) == 4 and "[16, ∞)" in group.evidence
     assert "no total" in cube.structure.dimension("Sex").note  # Male, Female: nothing to sum them to
+
+
+def test_a_total_named_after_its_dimension() -> None:
+    """Statistics Denmark's "Alder i alt" and "Køn i alt" (StatBank FOLK1A), SSB's "Alder i alt"."""
+    age = Dimension("Alder", ("IALT", "0", "1"), ("Alder i alt", "0 år", "1 år"))
+    sex = Dimension("Køn", ("TOT", "1", "2"), ("I alt", "Mænd", "Kvinder"))
+    table = Table([age, sex], np.full((3, 3), np.nan), np.zeros((3, 3), dtype=np.uint8), id="dk")
+    cube = Cube.of(table)
+    assert _roles(cube, "Alder")["Alder i alt"] == "total"
+    assert _roles(cube, "Køn") == {"I alt": "total", "Mænd": "part", "Kvinder": "part"}
+    assert cube.dims[0].role == "age" and cube.dims[1].role == "sex"

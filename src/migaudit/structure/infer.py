@@ -323,7 +323,9 @@ def _total(cube: Cube, ax: int, roles: list[str], ev: list[list[str]]) -> int | 
     elim = (cube.table.meta.get("elimination") or {}).get(d.name)
     by_elim = [i for i in free if elim and elim not in ("YES", "NO") and label_key(d.labels[i]) == label_key(elim)]
     plain = _plain_labels(d.labels)
-    by_label = [i for i in free if is_total_label(plain[i]) or v.is_total(plain[i])]
+    named = {label_key(x) for x in (d.name, d.label or "") if x}
+    by_label = [i for i in free if is_total_label(plain[i]) or v.is_total(plain[i])
+                or (named and _stem(plain[i]) in named and _stem(plain[i]) != label_key(plain[i]))]
     by_code = [i for i in free if v.is_total_code(d.codes[i]) and d.codes[i] != d.labels[i]
                and parse_age(d.labels[i]) is None and label_key(d.labels[i]) not in v.sex_labels]
     for found, why in ((by_elim, "PX ELIMINATION names it"), (by_label, "label {label!r} (total vocabulary)"),
