@@ -441,3 +441,11 @@ def test_a_total_named_after_its_dimension() -> None:
     assert _roles(cube, "Alder")["Alder i alt"] == "total"
     assert _roles(cube, "Køn") == {"I alt": "total", "Mænd": "part", "Kvinder": "part"}
     assert cube.dims[0].role == "age" and cube.dims[1].role == "sex"
+
+
+def test_each_group_gets_its_own_rounding_tolerance(tab44: Table) -> None:
+    """A small group (80- = 80-84 + 85-89 + 90-) is held to 4 × 0.5, not the 19 bands' 20 × 0.5."""
+    bad = audit([_with_value(tab44, 4, alder="85-89", contents="Sivilstand, Gifte")], cross_table=False)
+    found = [v for o in bad.outcomes for v in o.violations if o.rule.id == "ages_sum_to_total"]
+    assert [(v.where["alder"], v.tolerance) for v in found] == [("80-", 2.0)]
+    assert "tolerance ±2 from rounding (4 rounded figures × 0.5" in found[0].message

@@ -81,7 +81,7 @@ class Outcome:
             status = "skipped" if skipped[idx] else "failed" if fail[idx] else "passed"
             a, e = float(actual[idx]), float(expected[idx])
             rows.append([self.rule.id, self.table, severity[idx] if severity is not None else self.rule.severity,
-                         where, a, e, a - e, tol, status])
+                         where, a, e, a - e, float(tol[idx]) if isinstance(tol, np.ndarray) else tol, status])
         return pd.DataFrame(rows, columns=cols)
 
 
@@ -459,7 +459,11 @@ def evaluate_hierarchy(rule: Rule, cube: Cube) -> Outcome | None:
         if no_bound.any():
             base = np.zeros(actual.shape, dtype=np.uint8) if bad is None else bad
             bad = np.where(no_bound, base | ABSENT, base).astype(np.uint8)
-    tol = _tolerance(rule, cube, 1 + int(np.max([len(g[1]) for g in groups])))
+    tol: float | np.ndarray = _tolerance(rule, cube, 1 + int(np.max([len(g[1]) for g in groups])))
+    if tol and len(groups) > 1 and _units(cube).half_unit:
+        # each group's own rounding: n + 1 figures, not the largest group's
+        sizes = np.asarray([1 + len(g[1]) for g in groups], dtype=float) * _units(cube).half_unit
+        tol = np.broadcast_to(np.maximum(rule.tolerance, sizes).reshape(shape), actual.shape)
     out = _finish(rule, cube, actual, expected, bad, tol, pp, None, ge_b, [(1.0, pp)],
                   (ax, pos, [g[1] for g in groups]))
     for v in out.violations:
@@ -592,7 +596,7 @@ def _finish(
     actual: np.ndarray,
     expected: np.ndarray,
     bad: np.ndarray | None,
-    tol: float,
+    tol: float | np.ndarray,
     parts: Parts,
     downgraded: np.ndarray | None,
     ge: np.ndarray | None,
@@ -601,7 +605,7 @@ def _finish(
 ) -> Outcome:
     """Counts and violations from the actual and expected slabs of one rule on one cube."""
     out = Outcome(rule, cube.table.id)
-    if tol == 0 and ge is None:
+    if not isinstance(tol, np.ndarray) and tol == 0 and ge is None:
         fail = actual != expected  # exact counts: no subtraction, no abs
     else:
         residual = actual - expected
@@ -650,7 +654,8 @@ def _finish(
                     cell[ax] = k
                     cells.append((cube.table.id, tuple(cell), -1.0))
             out.violations.append(Violation(
-                rule.id, severity, cube.table.id, where, codes, e, a, a - e, tol,
+                rule.id, severity, cube.table.id, where, codes, e, a, a - e,
+                float(tol[idx]) if isinstance(tol, np.ndarray) else tol,
                 ">=" if ge is not None and bool(ge[idx]) else "", cells=cells,
             ))
     return out
