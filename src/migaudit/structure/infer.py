@@ -403,10 +403,19 @@ def _age_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev: li
     top = [i for i, iv in ivs.items() if not any(j != i and other.contains(iv) for j, other in ivs.items())]
     top_ivs = sorted((ivs[i], i) for i in top)
     disjoint = all(not a.overlaps(b) for (a, _), (b, _) in zip(top_ivs, top_ivs[1:], strict=False))
-    if top and disjoint:
+    contiguous = bool(top_ivs) and top_ivs[0][0].lo == all_ages.lo and all(
+        a.hi == b.lo for (a, _), (b, _) in zip(top_ivs, top_ivs[1:], strict=False))
+    if top and contiguous:
+        # "0-4" … "95-99": no gap, nothing older published; the table's own total is their sum
+        last = top_ivs[-1][0].hi
+        out.groups.insert(0, Aggregate(total, (*[i for _, i in top_ivs], *others), "==",
+                                       f"interval arithmetic: the bands run without a gap from "
+                                       f"{all_ages.lo} to {last} (no older band is published)"))
+    elif top and disjoint:
         out.groups.insert(0, Aggregate(total, (*[i for _, i in top_ivs], *others), ">=",
                                        "interval arithmetic on age labels",
-                                       "the age bands shown do not cover all ages: the total is a bound"))
+                                       "the age bands shown leave gaps in the ages the total covers: "
+                                       "the total is a bound"))
     else:
         out.note = "the age bands overlap and no set of them covers all ages: the total is not checked"
 

@@ -19,6 +19,18 @@ from ..classification import label_key
 _SOURCE = Path(__file__).resolve().parent.parent / "data" / "vocabulary.yaml"
 
 
+@lru_cache(maxsize=65536)
+def _key(text: str) -> str:
+    """`label_key`, remembered: the same labels are tested for many roles."""
+    return label_key(text)
+
+
+def _prefix_re(words: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for "starts with one of these words" (a whole word, not "Otterøy" for "other")."""
+    alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(r"^(?:" + alts + r")(?![\w])") if words else re.compile(r"(?!x)x")
+
+
 def _words(node: Any) -> tuple[str, ...]:
     """A list, or a mapping of language → list, as one tuple of normalised words."""
     if node is None:
@@ -48,7 +60,7 @@ class Vocabulary:
 
     # --- label tests ----------------------------------------------------------------
     def is_total(self, label: str) -> bool:
-        key = label_key(label)
+        key = _key(label)
         return key in self.total_exact or any(key.startswith(p) for p in self.total_prefix)
 
     def is_total_code(self, code: str) -> bool:
@@ -56,7 +68,7 @@ class Vocabulary:
 
     def is_subtotal(self, label: str) -> bool:
         """A group's own total ("Europe total", "Vest-Europa i alt, unntatt Norge")."""
-        key = re.sub(r"\s*[()]\s*", " ", label_key(label)).strip()  # "Basic metals (total)"
+        key = re.sub(r"\s*[()]\s*", " ", _key(label)).strip()  # "Basic metals (total)"
         if self.is_total(label):
             return False
         if any(key.endswith(" " + s) or key.endswith("," + s) for s in self.subtotal_suffix):
@@ -64,13 +76,21 @@ class Vocabulary:
         return any(c in key for c in self.subtotal_contains)
 
     def is_residual(self, label: str) -> bool:
-        key = label_key(label)
-        return (any(_starts_word(key, p) for p in self.residual_prefix)
+        key = _key(label)
+        return (bool(self._residual_re.match(key))
                 or any(key.endswith(" " + s) for s in self.residual_suffix))
 
     def is_selection(self, label: str) -> bool:
-        key = label_key(label)
-        return any(_starts_word(key, p) for p in self.selection_prefix)
+        key = _key(label)
+        return bool(self._selection_re.match(key))
+
+    @cached_property
+    def _residual_re(self) -> re.Pattern[str]:
+        return _prefix_re(self.residual_prefix)
+
+    @cached_property
+    def _selection_re(self) -> re.Pattern[str]:
+        return _prefix_re(self.selection_prefix)
 
     @cached_property
     def _non_additive_re(self) -> re.Pattern[str]:
@@ -79,7 +99,7 @@ class Vocabulary:
 
     def non_additive_word(self, label: str) -> str | None:
         """The word that makes a measure a rate, share, average or index (None for counts)."""
-        key = label_key(label)
+        key = _key(label)
         if "%" in key and "%" in self.non_additive:
             return "%"
         m = self._non_additive_re.search(key)
@@ -87,19 +107,15 @@ class Vocabulary:
 
     def rounded_word(self, text: str) -> str | None:
         """The word that says figures are averages or estimates, so rounded (None otherwise)."""
-        key = label_key(text)
+        key = _key(text)
         return next((w for w in self.rounded if re.search(r"(?<![\w])" + re.escape(w), key)), None)
 
     def role_of_name(self, name: str) -> str | None:
-        key = label_key(name)
+        key = _key(name)
         for role, names in self.dimension_names.items():
             if key in names:
                 return role
         return None
-
-
-def _starts_word(key: str, prefix: str) -> bool:
-    return key == prefix or (key.startswith(prefix) and not key[len(prefix)].isalnum())
 
 
 @lru_cache(maxsize=1)
