@@ -449,3 +449,14 @@ def test_each_group_gets_its_own_rounding_tolerance(tab44: Table) -> None:
     found = [v for o in bad.outcomes for v in o.violations if o.rule.id == "ages_sum_to_total"]
     assert [(v.where["alder"], v.tolerance) for v in found] == [("80-", 2.0)]
     assert "tolerance ±2 from rounding (4 rounded figures × 0.5" in found[0].message
+
+
+@pytest.mark.parametrize("labels, op", [
+    (["0-4 years", "5-9 years", "10-14 years"], "=="),  # no gap from 0: nothing older published
+    (["20-24 år", "25-34 år", "45-64 år"], ">="),          # gaps: the total is only a bound
+])
+def test_bands_that_do_not_tile_all_ages(labels: list[str], op: str) -> None:
+    age = Dimension("age", ("T", *map(str, range(len(labels)))), ("Total", *labels))
+    table = Table([age], np.full(len(labels) + 1, np.nan), np.zeros(len(labels) + 1, dtype=np.uint8), id="a")
+    (group,) = Cube.of(table).structure.dimension("age").groups
+    assert group.op == op and (group.reason != "") == (op == ">=")
