@@ -177,14 +177,18 @@ def suggest_cmd(file: Path, output: Path | None, family: str | None) -> None:
 
     Learn from last year's (trusted) release, then audit this year's with --rules.
     """
+    from .cube import Cube
     from .readers import read
+    from .structure.render import tree_lines
     from .suggest import suggest, to_yaml
 
     chunks = []
     for table in read(file):
         ruleset = suggest(table)
         name = family or f"suggested_{table.id}".replace(" ", "_")
-        chunks.append(to_yaml(ruleset, name, f"Rules that held on {table.id} ({file.name}); review before use."))
+        tree = "".join(f"# {line}\n" for line in ["inferred structure (role, evidence):",
+                                                   *tree_lines(Cube.of(table).structure)])
+        chunks.append(tree + to_yaml(ruleset, name, f"Rules that held on {table.id} ({file.name}); review before use."))
         click.echo(f"migaudit: {table.id}: {len(ruleset)} rules hold", err=True)
     text = "---\n".join(chunks)
     if output is None:

@@ -94,6 +94,27 @@ def _period_from_measures(dims: list[Dimension]) -> str | None:
     return str(min(years)) if years else None
 
 
+def _with_inferred_roles(table: Table) -> list[Dimension]:
+    """The table's dimensions, with a role where the reader gave none but names or labels tell it.
+
+    "Ikä" is age, "Sukupuoli" sex, columns that are all regions of a dated classification are
+    regions (migaudit.structure.inferred_roles); the evidence goes to the table's notes.
+    """
+    from dataclasses import replace
+
+    try:
+        from .structure import inferred_roles
+    except ImportError:  # pragma: no cover
+        return list(table.dimensions)
+    dims = list(table.dimensions)
+    for ax, (role, why) in inferred_roles(table).items():
+        dims[ax] = replace(dims[ax], role=role)
+        note = f"structure: dimension {dims[ax].name!r} taken as {role or 'a classification'}: {why}"
+        if note not in table.notes:
+            table.notes.append(note)
+    return dims
+
+
 @dataclass
 class Cube:
     table: Table
@@ -107,13 +128,15 @@ class Cube:
 
     @classmethod
     def of(cls, table: Table) -> Cube:
-        dims = list(table.dimensions)
+        dims = _with_inferred_roles(table)
         values, symbols = table.values, table.symbols
         roles = {d.role for d in dims}
         measure = table.meta.get("measure")
         if "measure" not in roles and measure:
             code = _canonical_measure(measure) or norm(measure)
-            dims.append(Dimension("contents", (code,), (str(measure),), role="measure"))
+            # a "contents" axis the structure step took as a classification keeps its name
+            name = "measure" if any(d.name == "contents" for d in dims) else "contents"
+            dims.append(Dimension(name, (code,), (str(measure),), role="measure"))
             values, symbols = values[..., None], symbols[..., None]
         ref = table.meta.get("reference_period") or _period_from_measures(dims)
         if "time" not in roles and ref and (parse_period(str(ref)) or _DATE.match(str(ref))):
@@ -140,6 +163,13 @@ class Cube:
                                                     for c in d.codes if _DATE.match(c)]
         year = max(years) if years else None
         return cls(table, dims, values, symbols, canon, periods, year)
+
+    @cached_property
+    def structure(self):  # noqa: ANN201 - migaudit.structure.Structure, imported lazily
+        """Roles of every category (total, aggregate, part, …) with their evidence."""
+        from .structure import infer
+
+        return infer(self)
 
     # --- lookup -------------------------------------------------------------------------
     def axis(self, name_or_role: str) -> int | None:
@@ -195,7 +225,12 @@ class Cube:
         """Indices of the total categories (Total, The whole country, I alt, …) on `axis`."""
         cache = self.__dict__.setdefault("_totals", {})
         if axis not in cache:
-            cache[axis] = [i for i, lab in enumerate(self.dims[axis].labels) if is_total_label(lab)]
+            found = [i for i, lab in enumerate(self.dims[axis].labels) if is_total_label(lab)]
+            if not found and self.dims[axis].role not in ("time", "measure"):
+                # "Yhteensä", "Totalt", code SSS, PX ELIMINATION: the structure step's total
+                total = self.structure.dimension(axis).total
+                found = [total] if total is not None else []
+            cache[axis] = found
         return cache[axis]
 
     # --- cell classes -------------------------------------------------------------------

@@ -85,7 +85,7 @@ class Outcome:
             status = "skipped" if skipped[idx] else "failed" if fail[idx] else "passed"
             a, e = float(actual[idx]), float(expected[idx])
             rows.append([self.rule.id, self.table, severity[idx] if severity is not None else self.rule.severity,
-                         where, a, e, a - e, tol, status])
+                         where, a, e, a - e, float(tol[idx]) if isinstance(tol, np.ndarray) else tol, status])
         return pd.DataFrame(rows, columns=cols)
 
 
@@ -171,9 +171,25 @@ def _intersect(current: Any, idx: list[int]) -> np.ndarray:
     return np.asarray([i for i in current if i in set(idx)], dtype=np.intp)
 
 
+def _units(cube: Cube):  # noqa: ANN202 - migaudit.structure.units.Units
+    """Decimals, multiplier and rounding base the table declares (see migaudit.structure.units)."""
+    from .structure.units import units_of
+
+    cache = cube.__dict__.setdefault("_units", {})
+    if "u" not in cache:
+        cache["u"] = units_of(cube.table)
+    return cache["u"]
+
+
 def _tolerance(rule: Rule, cube: Cube, n_terms: int) -> float:
-    rounding = n_terms * 0.5 * 10.0 ** -cube.table.decimals if cube.table.decimals > 0 else 0.0
-    return max(rule.tolerance, rounding)
+    """The rule's own tolerance, or half a unit of the last published digit per rounded figure."""
+    return max(rule.tolerance, n_terms * _units(cube).half_unit)
+
+
+def _rounding_note(cube: Cube, v: Violation, n_figures: int) -> str:
+    """"; tolerance ±0.3 from rounding (3 rounded figures × 0.05 (1 decimal))" when one applies."""
+    why = _units(cube).describe(n_figures)
+    return f"; tolerance ±{v.tolerance:g} from rounding ({why})" if v.tolerance and why else ""
 
 
 # --- identity & conservation -----------------------------------------------------------
@@ -298,11 +314,11 @@ def evaluate_identity(rule: Rule, cube: Cube) -> Outcome | None:
     if rule.lhs[0].coef < 0:
         members = [(-c, p) for c, p in members]
     out = _finish(rule, cube, actual, expected, bad, tol, first_parts, downgraded, None, members)
-    _describe(out, rule, whole_missing)
+    _describe(out, rule, whole_missing, cube)
     return out
 
 
-def _describe(out: Outcome, rule: Rule, whole_missing: list[str]) -> None:
+def _describe(out: Outcome, rule: Rule, whole_missing: list[str], out_cube: Cube | None = None) -> None:
     for v in out.violations:
         if v.severity != rule.severity and rule.if_missing:
             names = ", ".join(rule.if_missing)
@@ -310,43 +326,13 @@ def _describe(out: Outcome, rule: Rule, whole_missing: list[str]) -> None:
                          f"({rule.expression})")
         else:
             v.message = f"{rule.expression}: published {v.actual:g}, components give {v.expected:g}"
+        v.message += _rounding_note(out_cube, v, len(rule.lhs) + len(rule.rhs)) if out_cube is not None else ""
 
 
 # --- hierarchies ------------------------------------------------------------------------
 def _label_groups(cube: Cube, ax: int) -> list[tuple[int, list[int], str]]:
-    totals = cube.totals(ax)
-    if len(totals) != 1:
-        return []
-    derived = {cube.find(ax, code) for code in cube.derived(ax)}
-    children = [i for i in range(len(cube.dims[ax])) if i != totals[0] and i not in derived]
-    if not children:
-        return []
-    op = "=="
-    if cube.selections(ax) & set(children):
-        op = ">="
-    else:
-        op = _coverage_op(cube, ax, totals[0], children)
-    return [(totals[0], children, op)]
-
-
-def _coverage_op(cube: Cube, ax: int, total: int, children: list[int]) -> str:
-    """">=" when a classification shows the table lists only some of the categories."""
-    try:
-        from .classification import classifications_for
-    except ImportError:
-        return "=="
-    d = cube.dims[ax]
-    if d.role not in ("region", "citizenship"):
-        return "=="
-    for cls in classifications_for(d.role, cube.year):
-        parent = cls.resolve(d.labels[total], cube.year)
-        codes = [cls.resolve(d.labels[i], cube.year) or cls.resolve(d.codes[i], cube.year) for i in children]
-        if parent is None or any(c is None for c in codes):
-            continue
-        for g in cls.hierarchy(cube.year, present=[parent, *codes]):
-            if g.parent == parent and set(g.children) == set(codes):
-                return "==" if g.complete else ">="
-    return "=="
+    """The groups `migaudit.structure` inferred: the total over its parts, each aggregate over its own members."""
+    return cube.structure.dimension(ax).checks()
 
 
 def _groups(rule: Rule, cube: Cube, ax: int) -> list[tuple[int, list[int], str]]:
@@ -356,7 +342,12 @@ def _groups(rule: Rule, cube: Cube, ax: int) -> list[tuple[int, list[int], str]]
     if rule.groups:
         return _resolve_groups(rule.groups, cube, ax, lambda name: cube.find(ax, name), rule.op)
     if rule.classification:
-        return _classification_groups(rule, cube, ax)
+        groups = _classification_groups(rule, cube, ax)
+        if not groups and rule.classification == "auto":
+            # no shipped classification fits: the structure the table shows (printed
+            # subtotals closed by "ellers"/"the rest of", the file's hierarchy, age bands)
+            groups = _label_groups(cube, ax)
+        return groups
     return []
 
 
@@ -472,32 +463,32 @@ def evaluate_hierarchy(rule: Rule, cube: Cube) -> Outcome | None:
         if no_bound.any():
             base = np.zeros(actual.shape, dtype=np.uint8) if bad is None else bad
             bad = np.where(no_bound, base | ABSENT, base).astype(np.uint8)
-    tol = _tolerance(rule, cube, 1 + int(np.max([len(g[1]) for g in groups])))
+    tol: float | np.ndarray = _tolerance(rule, cube, 1 + int(np.max([len(g[1]) for g in groups])))
+    if tol and len(groups) > 1 and _units(cube).half_unit:
+        # each group's own rounding: n + 1 figures, not the largest group's
+        sizes = np.asarray([1 + len(g[1]) for g in groups], dtype=float) * _units(cube).half_unit
+        tol = np.broadcast_to(np.maximum(rule.tolerance, sizes).reshape(shape), actual.shape)
     out = _finish(rule, cube, actual, expected, bad, tol, pp, None, ge_b, [(1.0, pp)],
                   (ax, pos, [g[1] for g in groups]))
     for v in out.violations:
         rel = "at least" if v.message == ">=" else "the sum of its"
         v.message = (f"{v.where.get(cube.dims[ax].name, '?')} should be {rel} {len(v.cells) - 1} "
                      f"{'parts' if rel.startswith('at') else 'parts'} along {cube.dims[ax].name}: "
-                     f"published {v.actual:g}, parts sum to {v.expected:g}")
+                     f"published {v.actual:g}, parts sum to {v.expected:g}") + _rounding_note(cube, v, len(v.cells))
     return out
 
 
 def _without_ratios(cube: Cube, parts: Parts) -> Parts | None:
-    """Rates and percentages do not add up over categories: leave them out of sums."""
+    """Rates, percentages, averages and indices do not add up over categories: leave them out.
+
+    Which measures those are is the structure step's call (measure kind, declared unit,
+    label vocabulary in many languages).
+    """
     m_ax = cube.axis("measure")
     if m_ax is None or isinstance(parts[m_ax], (int, np.integer)):
         return parts
-    from .measures import measure_info
-
-    keep = []
-    for i, name in enumerate(cube.canon[m_ax]):
-        try:
-            ratio = measure_info(name.split("{")[0]).kind == "ratio"
-        except KeyError:
-            ratio = False
-        if not ratio:
-            keep.append(i)
+    roles = cube.structure.dimension(m_ax).categories
+    keep = [i for i, c in enumerate(roles) if c.role != "non_additive"]
     if len(keep) == len(cube.canon[m_ax]):
         return parts
     out = list(parts)
@@ -561,7 +552,8 @@ def evaluate_sign(rule: Rule, cube: Cube) -> Outcome | None:
             keep = [i for i in range(len(cube.dims[ax])) if i not in derived]
             parts[ax] = _intersect(parts[ax], keep) if parts[ax] is not None else np.asarray(keep, dtype=np.intp)
     actual = gather(cube.values, parts)
-    rounded = np.round(actual) if rule.integer else actual
+    # thousands with a decimal, millions, figures rounded to 5: not whole numbers
+    rounded = np.round(actual) if rule.integer and _units(cube).whole_numbers else actual
     expected = np.maximum(rounded, 0.0)
     bad = None if cube.flags is None else np.where(np.isnan(actual), ABSENT, 0).astype(np.uint8)
     out = _finish(rule, cube, actual, expected, bad, 0.0, parts, None, None)
@@ -608,7 +600,7 @@ def _finish(
     actual: np.ndarray,
     expected: np.ndarray,
     bad: np.ndarray | None,
-    tol: float,
+    tol: float | np.ndarray,
     parts: Parts,
     downgraded: np.ndarray | None,
     ge: np.ndarray | None,
@@ -617,7 +609,7 @@ def _finish(
 ) -> Outcome:
     """Counts and violations from the actual and expected slabs of one rule on one cube."""
     out = Outcome(rule, cube.table.id)
-    if tol == 0 and ge is None:
+    if not isinstance(tol, np.ndarray) and tol == 0 and ge is None:
         fail = actual != expected  # exact counts: no subtraction, no abs
     else:
         residual = actual - expected
@@ -666,7 +658,8 @@ def _finish(
                     cell[ax] = k
                     cells.append((cube.table.id, tuple(cell), -1.0))
             out.violations.append(Violation(
-                rule.id, severity, cube.table.id, where, codes, e, a, a - e, tol,
+                rule.id, severity, cube.table.id, where, codes, e, a, a - e,
+                float(tol[idx]) if isinstance(tol, np.ndarray) else tol,
                 ">=" if ge is not None and bool(ge[idx]) else "", cells=cells,
                 bound=">=" if ge is not None and bool(ge[idx]) else "",
             ))

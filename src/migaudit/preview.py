@@ -9,8 +9,12 @@ from .table import Table
 
 
 def print_preview(tables: list[Table], console: Console | None = None) -> None:
+    from .cube import Cube
+
     console = console or Console()
     for t in tables:
+        cube = Cube.of(t)  # infers roles the reader left open (noted on the table)
+        inferred = {d.name: d.role for d in cube.dims}
         console.print(f"[bold]{t.id or '(no id)'}[/bold] {t.title}")
         console.print(f"  source: {t.source}   cells: {t.size}   unit: {t.unit or '-'}")
         grid = RichTable(show_header=True, header_style="bold")
@@ -18,10 +22,30 @@ def print_preview(tables: list[Table], console: Console | None = None) -> None:
             grid.add_column(col)
         for d in t.dimensions:
             first = ", ".join(d.labels[:4]) + (" …" if len(d) > 4 else "")
-            grid.add_row(d.name, d.role or "", str(len(d)), first)
+            role = d.role or ""
+            if inferred.get(d.name) != d.role:
+                role = f"{inferred.get(d.name) or 'classification'} (inferred)"
+            grid.add_row(d.name, role, str(len(d)), first)
         console.print(grid)
         counts = ", ".join(f"{k}: {v}" for k, v in t.symbol_counts().items())
         console.print(f"  symbols: {counts}   sum of numbers: {t.total():,.0f}".replace(",", " "))
         for note in t.notes:
-            console.print(f"  note: {note}")
+            console.print(f"  note: {note}", markup=False)
+        _print_structure(cube, console)
         console.print()
+
+
+def _print_structure(cube, console: Console) -> None:  # noqa: ANN001 - a migaudit.cube.Cube
+    """The inferred structure: a tree per dimension with each category's role and evidence."""
+    from .structure.render import tree_lines
+    from .structure.units import units_of
+
+    units = units_of(cube.table)
+    if units.rounded:
+        console.print(f"  units: rounded figures, sums get a tolerance of {units.half_unit:g} per figure "
+                      f"({units.describe(1).split('(', 1)[-1].rstrip(')')})", markup=False)
+    lines = tree_lines(cube.structure)
+    if lines:
+        console.print("  [bold]structure[/bold] (roles and evidence; `migaudit suggest` writes it as rules)")
+        for line in lines:
+            console.print(f"  {line}", markup=False, highlight=False)

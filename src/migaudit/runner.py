@@ -220,6 +220,28 @@ def derived_rules(cube: Cube) -> list[Rule]:
     return out
 
 
+#: dimension roles the shipped rules check along; other dimensions get an inferred rule
+_COVERED_ROLES = ("time", "measure", "sex", "age", "region", "citizenship")
+
+
+def inferred_rules(cube: Cube) -> list[Rule]:
+    """total = Σ parts along dimensions no shipped rule names (marital status, level, ...).
+
+    The groups are the structure step's (migaudit.structure), so a table in any language with
+    a total and its parts is checked even when its dimension has no role.
+    """
+    out = []
+    for ax, d in enumerate(cube.dims):
+        groups = cube.structure.dimension(ax).groups
+        if not groups or (d.role in _COVERED_ROLES and not (d.role == "measure" and any(
+                g.evidence.startswith("spanning header") for g in groups))):
+            continue
+        out.append(Rule(id=f"inferred_total_{d.name}", kind="hierarchy", along=d.name, from_labels=True,
+                        family="table", description=f"{d.name}: the total and aggregates the table shows "
+                        "are the sums of their parts (inferred structure)"))
+    return out
+
+
 def _progress(cubes: list[Cube], show: bool) -> Iterable[Cube]:
     if not show or sum(c.values.size for c in cubes) < 1_000_000:
         return cubes
@@ -286,11 +308,27 @@ def _audit_native(items: list[Table | Path], ruleset: RuleSet, cross_table: bool
     outcomes: list[Outcome] = []
     families: dict[str, str] = {}
     for cube in _progress(cubes, progress):
-        outs = [out for rule in [*ruleset, *derived_rules(cube)] if (out := evaluate(rule, cube)) is not None]
+        rules = [*ruleset, *derived_rules(cube), *inferred_rules(cube)]
+        outs = [out for rule in rules if (out := evaluate(rule, cube)) is not None]
         outcomes += outs
+        _structure_notes(cube, outs)
         if family := family_of(outs):
             families[cube.table.id] = family
     return assemble(tables, cubes, outcomes, families, ignored, ruleset, cross_table, localize_options)
+
+
+def _structure_notes(cube: Cube, outs: list[Outcome]) -> None:
+    """What the structure step could not infer, or only as a bound, goes to the table's notes.
+
+    So a table the audit cannot check says why in every report, never a silent 0 checks.
+    """
+    notes = cube.structure.notes()
+    if not any(o.checked or o.skipped for o in outs):
+        notes.append("structure: no rule found anything to check in this table (no total with its parts, "
+                     "no known measures); `migaudit read` shows the inferred structure")
+    for note in notes:
+        if note not in cube.table.notes:
+            cube.table.notes.append(note)
 
 
 def family_of(outcomes: list[Outcome], skip: tuple[str, ...] = ()) -> str | None:

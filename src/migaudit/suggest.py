@@ -138,6 +138,9 @@ def suggest(table: Table, rules: RuleSet | None = None) -> RuleSet:
                              groups=tuple(good), family="suggested",
                              description=f"{name}: each subtotal is the sum of the rows printed below it"))
     kept += [r for r in _identities(cube) if _holds(r, cube)]
+    from .structure.render import structure_rules
+
+    kept += [r for r in structure_rules(cube.structure) if _holds(r, cube)]
     kept = [_scoped(r, cube) for r in kept]
     ids: dict[str, int] = {}
     unique = []
@@ -169,7 +172,8 @@ def to_yaml(ruleset: RuleSet, family: str, description: str) -> str:
             elif r.classification:
                 d["classification"] = r.classification
             else:
-                d["groups"] = [{"parent": g.parent, "children": list(g.children)} for g in r.groups]
+                d["groups"] = [{"parent": g.parent, "children": list(g.children),
+                                **({} if g.complete else {"complete": False})} for g in r.groups]
             if r.op != "==":
                 d["op"] = r.op
         if r.kind == "sign":
