@@ -513,6 +513,31 @@ def _loads_or_rule_error(load: Callable[[], object]) -> None:
             assert "\n" not in str(e) and "fuzz.yaml" in str(e) or ".yaml" in str(e)
 
 
+_CONFIG_KEYS = ["files", "rules", "families", "accept", "rule", "table", "where", "reason", "year", "acept"]
+_CONFIG = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(_CONFIG_KEYS), inner, max_size=4)), max_leaves=10)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                HealthCheck.function_scoped_fixture])
+@given(doc=st.dictionaries(st.sampled_from(_CONFIG_KEYS), _CONFIG, max_size=4))
+def test_fuzz_release_config(doc: dict, tmp_path: Path) -> None:
+    """Any migaudit.yaml: a RuleError, or lists of names, a mapping of families and complete accept entries."""
+    (tmp_path / "migaudit.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with budget():
+        try:
+            cfg = release_config(tmp_path)
+        except RuleError as e:
+            assert_clear(e, "migaudit.yaml")
+            return
+    assert set(cfg) <= {"files", "rules", "families", "accept"}
+    for key in ("files", "rules"):
+        assert all(isinstance(x, str) and x for x in cfg.get(key, []))
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in cfg.get("families", {}).items())
+    for a in cfg.get("accept", []):
+        assert {"rule", "table", "where", "reason"} <= set(a) and isinstance(a["where"], dict)
+
+
 # --- hypothesis: one cell of a wide CSV replaced by anything -----------------------------------
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
