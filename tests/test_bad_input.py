@@ -63,6 +63,16 @@ def budget(seconds: int = 20) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _report_tally() -> Iterator[None]:
+    """After the module: how many mutations each kind gave (shown with `pytest -s`)."""
+    yield
+    if TALLY:
+        print(f"\nbad-input corpus: {sum(TALLY.values())} mutations")
+        for k, n in sorted(TALLY.items()):
+            print(f"  {n:5d}  {k}")
+
+
 def _file(name: str) -> Path:
     for folder in (SHARED / "ssb", SHARED / "seeds"):
         if (folder / name).is_file():
@@ -623,12 +633,3 @@ def test_cli_bad_inputs_exit_2_with_one_line(tmp_path: Path) -> None:
 
 
 PRINTED_EXAMPLE = "000_emigration_by_citizenship_and_region_2011.txt"
-
-
-def test_zz_report_tally(capsys: pytest.CaptureFixture[str]) -> None:
-    """Not a check: prints how many mutations each kind gave (run with -s to see it)."""
-    with capsys.disabled():
-        total = sum(TALLY.values())
-        print(f"\nbad-input corpus: {total} mutations")
-        for k, n in sorted(TALLY.items()):
-            print(f"  {n:5d}  {k}")
