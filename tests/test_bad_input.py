@@ -41,6 +41,7 @@ RULE_FILES = sorted((ROOT / "expectations").glob("*.yaml"))
 WIDE = ["county_annual_changes_2011_partial.csv", "immigration_emigration_by_citizenship_group_2018.csv",
         "national_quarterly_changes_2012K4-2021K1.csv"]
 PRINTED = ["000_bde9bdc2cd03acc2.txt", "001_9afe6c9cbe8ed332.txt"]
+PRINTED_EXAMPLE = "000_emigration_by_citizenship_and_region_2011.txt"  # the release's copy of 000
 JUNK = ["1 2a3", "nan", "inf", "1e309", "--5", "14 38O", "123456789012345678901", "NaN", "Infinity",
         "-inf", "0x1F", "1_000", "12..5", "9007199254740993"]
 
@@ -631,5 +632,3 @@ def test_cli_bad_inputs_exit_2_with_one_line(tmp_path: Path) -> None:
         assert names in err and fragment in err, err
         tally("CLI → exit 2, one line")
 
-
-PRINTED_EXAMPLE = "000_emigration_by_citizenship_and_region_2011.txt"
