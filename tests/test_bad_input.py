@@ -41,6 +41,7 @@ RULE_FILES = sorted((ROOT / "expectations").glob("*.yaml"))
 WIDE = ["county_annual_changes_2011_partial.csv", "immigration_emigration_by_citizenship_group_2018.csv",
         "national_quarterly_changes_2012K4-2021K1.csv"]
 PRINTED = ["000_bde9bdc2cd03acc2.txt", "001_9afe6c9cbe8ed332.txt"]
+PRINTED_EXAMPLE = "000_emigration_by_citizenship_and_region_2011.txt"  # the release's copy of 000
 JUNK = ["1 2a3", "nan", "inf", "1e309", "--5", "14 38O", "123456789012345678901", "NaN", "Infinity",
         "-inf", "0x1F", "1_000", "12..5", "9007199254740993"]
 
@@ -61,6 +62,16 @@ def budget(seconds: int = 20) -> Iterator[None]:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_tally() -> Iterator[None]:
+    """After the module: how many mutations each kind gave (shown with `pytest -s`)."""
+    yield
+    if TALLY:
+        print(f"\nbad-input corpus: {sum(TALLY.values())} mutations")
+        for k, n in sorted(TALLY.items()):
+            print(f"  {n:5d}  {k}")
 
 
 def _file(name: str) -> Path:
@@ -473,7 +484,7 @@ _YAML = st.recursive(_SCALARS, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(_KEYS), inner, max_size=5)), max_leaves=12)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                 HealthCheck.function_scoped_fixture])
 @given(rules=st.lists(st.dictionaries(st.sampled_from(_KEYS), _YAML, max_size=7), max_size=4),
        family=_SCALARS)
@@ -513,6 +524,31 @@ def _loads_or_rule_error(load: Callable[[], object]) -> None:
             load()
         except RuleError as e:
             assert "\n" not in str(e) and "fuzz.yaml" in str(e) or ".yaml" in str(e)
+
+
+_CONFIG_KEYS = ["files", "rules", "families", "accept", "rule", "table", "where", "reason", "year", "acept"]
+_CONFIG = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(_CONFIG_KEYS), inner, max_size=4)), max_leaves=10)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                HealthCheck.function_scoped_fixture])
+@given(doc=st.dictionaries(st.sampled_from(_CONFIG_KEYS), _CONFIG, max_size=4))
+def test_fuzz_release_config(doc: dict, tmp_path: Path) -> None:
+    """Any migaudit.yaml: a RuleError, or lists of names, a mapping of families and complete accept entries."""
+    (tmp_path / "migaudit.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with budget():
+        try:
+            cfg = release_config(tmp_path)
+        except RuleError as e:
+            assert_clear(e, "migaudit.yaml")
+            return
+    assert set(cfg) <= {"files", "rules", "families", "accept"}
+    for key in ("files", "rules"):
+        assert all(isinstance(x, str) and x for x in cfg.get(key, []))
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in cfg.get("families", {}).items())
+    for a in cfg.get("accept", []):
+        assert {"rule", "table", "where", "reason"} <= set(a) and isinstance(a["where"], dict)
 
 
 # --- hypothesis: one cell of a wide CSV replaced by anything -----------------------------------
@@ -598,14 +634,3 @@ def test_cli_bad_inputs_exit_2_with_one_line(tmp_path: Path) -> None:
         assert names in err and fragment in err, err
         tally("CLI → exit 2, one line")
 
-
-PRINTED_EXAMPLE = "000_emigration_by_citizenship_and_region_2011.txt"
-
-
-def test_zz_report_tally(capsys: pytest.CaptureFixture[str]) -> None:
-    """Not a check: prints how many mutations each kind gave (run with -s to see it)."""
-    with capsys.disabled():
-        total = sum(TALLY.values())
-        print(f"\nbad-input corpus: {total} mutations")
-        for k, n in sorted(TALLY.items()):
-            print(f"  {n:5d}  {k}")

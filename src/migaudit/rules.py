@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RuleError
+from .table import _ROLE_WORDS as ROLE_WORDS
 from .yamlload import Place, closest, read_yaml
 
 SEVERITIES = ("error", "warning", "info")
@@ -201,6 +202,7 @@ _GROUP_KEYS = ("parent", "children", "complete")
 KNOWN_DIMENSIONS = frozenset({
     "measure", "time", "region", "citizenship", "sex", "age", "contents", "year", "quarter", "month",
     "period", "row", "column", "label", "county", "municipality", "country", "nationality",
+    *(w for words in ROLE_WORDS.values() for w in words),  # SSB's own names: ContentsCode, Tid, Kjonn
 })
 #: words a `when` condition on time may test (see `Period.tags`)
 TIME_TAGS = frozenset({"year", "quarter", "month", *(f"Q{i}" for i in range(1, 5)),
@@ -238,7 +240,7 @@ def _check_dimension(value: Any, place: Place, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise place.error(f"{what} must be a dimension name or role, got {value!r}",
                           "e.g. " + ", ".join(sorted(KNOWN_DIMENSIONS)[:6]))
-    if value not in KNOWN_DIMENSIONS:
+    if value.lower() not in KNOWN_DIMENSIONS:
         import difflib
 
         near = difflib.get_close_matches(value.lower(), KNOWN_DIMENSIONS, n=1, cutoff=0.75)

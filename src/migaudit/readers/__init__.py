@@ -33,6 +33,8 @@ def reader_module(name: str) -> ModuleType:
 LINE_READERS = frozenset({"statbank_csv", "wide_csv", "printed", "webtext"})
 #: the longest line a line-oriented reader accepts (SSB rows are well under a kilobyte)
 MAX_LINE_BYTES = 4 * 1024 * 1024
+#: a numbered SSB table title (`12 Emigration, by citizenship and region. 2011`)
+_TABLE_TITLE = re.compile(r"^(?:(?:Table|Tabell)\s+)?\d{1,3}[A-Za-z]?[.:]?\s+[^\W\d_].*(?:1[89]|20)\d\d")
 #: space-like thousands separators browsers copy (NBSP, thin, narrow NBSP, figure space)
 _SPACES = ("\u00a0", "\u2009", "\u202f", "\u2007")
 
@@ -100,6 +102,8 @@ def _diagnose(data: bytes, source: str) -> None:
         return  # JSON, XML or binary: not a cut-short text table
     if any("\t" in ln for ln in lines):
         name = "printed"
+    elif any(_TABLE_TITLE.match(ln.strip()) for ln in lines[:50]):
+        name = "printed"  # a numbered table title and no table under it: cut short
     elif len(lines) <= 2 and (lines[0].count(",") or lines[0].count(";")):
         name = "statbank_csv" if lines[0].count(";") > lines[0].count(",") else "wide_csv"
     else:
