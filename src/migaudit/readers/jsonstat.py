@@ -401,6 +401,8 @@ def _status_code(s: Any, where: str, err, other: dict[int, str] | None = None, i
     if not isinstance(s, str):
         raise err(f"status is a JSON {_kind(s)}", where, "a string")
     t = s.strip()
+    if not t:  # a blank status says nothing (never "a number" for a cell without one)
+        return -1
     if t in sym.CODE:
         return sym.CODE[t]
     if other is not None:
