@@ -503,7 +503,8 @@ def _cells(
     elif isinstance(st, dict):
         for k, s in st.items():
             where = _key(spath, k)
-            status[_flat_key(k, n, where, err)] = _status_code(s, where, err, other, int(k))
+            i = _flat_key(k, n, where, err)
+            status[i] = _status_code(s, where, err, other, i)
     elif st is not None:
         raise err(f"status is a JSON {_kind(st)}", spath, "a string, an array or an object keyed by flat index")
 
