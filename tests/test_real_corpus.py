@@ -484,3 +484,9 @@ def test_mutated_real_files_read_or_give_one_clear_line(name: str) -> None:
             for t in tables:  # a number always has a finite value; a missing cell never has one
                 numbers = np.isin(t.symbols, [0, sym.CODE["*"], sym.CODE["r"], sym.NIL])
                 assert np.isfinite(t.values[numbers]).all() and np.isnan(t.values[~numbers]).all()
+
+
+def test_early_eurostat_status_object_and_its_labels() -> None:
+    t = _t("eu_eurostat_gdp_IT_FR.json")
+    assert t.meta["status_labels"] == {":": "not available"}
+    assert any("early Eurostat form" in n for n in t.notes) and t.symbol_counts()[":"] > 0
