@@ -528,3 +528,13 @@ def test_child_and_unit_are_kept(small_raw):
     assert t.decimals == 1
     cat["child"] = {codes[0]: ["nope"]}
     assert "child 'nope'" in _error(doc)
+
+
+def test_blank_status_on_a_null_is_not_a_number(small_raw):
+    doc = copy.deepcopy(small_raw)
+    n = len(doc["value"]) if isinstance(doc["value"], list) else None
+    assert n
+    doc["value"][0] = None
+    doc["status"] = {"0": " "}
+    (t,) = _read_doc(doc)
+    assert np.isnan(t.values.ravel()[0]) and sym.TEXT[t.symbols.ravel()[0]] == ".."

@@ -447,3 +447,46 @@ def test_cli_lang_and_bad_input_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     err = result.stderr.strip().splitlines()
     assert len(err) == 1 and "dup.json:$:" in err[0] and "'class' given twice" in err[0]
+
+
+_PIECES = [b'"', b";", b"=", b",", b"(", b")", b"[", b"]", b"\n", b'"."', b'"x"', b"-", b"\xff", b":",
+           b'KEYS("x")=VALUES;', b'HIERARCHIES("a")="b":"c";', b'TIMEVAL("x")=TLIST(A1, "1");', b"{", b"}",
+           b'"status": ["e"],', b'"07": 1,', b"12345678901234567890", b'"child": {"a": ["b"]},']
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_mutated_real_files_read_or_give_one_clear_line(name: str) -> None:
+    """Truncations, junk bytes and spec fragments: Tables or one ReadError line, never a traceback."""
+    import random
+
+    from migaudit.readers import read_bytes
+
+    rng = random.Random(name)
+    data = (REAL / name).read_bytes()
+    for _ in range(8):
+        d = bytearray(data)
+        for _ in range(rng.randint(1, 3)):
+            pos, op = rng.randint(0, len(d)), rng.randint(0, 3)
+            if op == 0:
+                del d[pos:pos + rng.randint(1, 50)]
+            elif op == 1:
+                d[pos:pos] = rng.choice(_PIECES)
+            elif op == 2:
+                d = d[:pos]
+            else:
+                d[pos:pos + 1] = bytes([rng.randint(0, 255)])
+        try:
+            tables = read_bytes(bytes(d), name, None, rng.choice([None, "sv", "en"]))
+        except ReadError as e:
+            assert "\n" not in str(e) and name in str(e)
+        else:
+            assert tables and all(t.values.shape == t.symbols.shape for t in tables)
+            for t in tables:  # a number always has a finite value; a missing cell never has one
+                numbers = np.isin(t.symbols, [0, sym.CODE["*"], sym.CODE["r"], sym.NIL])
+                assert np.isfinite(t.values[numbers]).all() and np.isnan(t.values[~numbers]).all()
+
+
+def test_early_eurostat_status_object_and_its_labels() -> None:
+    t = _t("eu_eurostat_gdp_IT_FR.json")
+    assert t.meta["status_labels"] == {":": "not available"}
+    assert any("early Eurostat form" in n for n in t.notes) and t.symbol_counts()[":"] > 0

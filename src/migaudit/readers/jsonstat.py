@@ -34,6 +34,8 @@ Decisions, each made to stay faithful to what SSB published:
   * Every dataset is read: all named datasets of a 1.x bundle (also beside a `"dataset"`
     key), a bare dataset without `version`, every dataset embedded in a 2.0 collection
     (nested too); a collection that only links datasets by `href` is an error.
+  * An early Eurostat `status` object (`{"value": [...], "category": {"label": ...}}`) is read,
+    its labels kept in `meta["status_labels"]`.
   * `category.child` → `meta["hierarchies"]` ({dimension id: {parent: [children]}}, the
     same key PX HIERARCHIES uses); the unit fields all categories share (label, symbol,
     position, decimals, multiplier...) → `meta["unit"]`.
@@ -340,6 +342,9 @@ def _read_dataset(ds: dict[str, Any], path: str, name: str | None, version: str,
         meta["dimension_meta"] = dim_meta
     if other_status:
         meta["status"] = {str(i): t for i, t in sorted(other_status.items())}
+    st = ds.get("status")
+    if isinstance(st, dict) and isinstance(st.get("category"), dict) and isinstance(st["category"].get("label"), dict):
+        meta["status_labels"] = st["category"]["label"]  # what the office says its statuses mean (early Eurostat)
     if moved:
         meta["values_under_missing_status"] = moved
     if hierarchies:
@@ -401,6 +406,8 @@ def _status_code(s: Any, where: str, err, other: dict[int, str] | None = None, i
     if not isinstance(s, str):
         raise err(f"status is a JSON {_kind(s)}", where, "a string")
     t = s.strip()
+    if not t:  # a blank status says nothing (never "a number" for a cell without one)
+        return -1
     if t in sym.CODE:
         return sym.CODE[t]
     if other is not None:
@@ -501,7 +508,8 @@ def _cells(
     elif isinstance(st, dict):
         for k, s in st.items():
             where = _key(spath, k)
-            status[_flat_key(k, n, where, err)] = _status_code(s, where, err, other, int(k))
+            i = _flat_key(k, n, where, err)
+            status[i] = _status_code(s, where, err, other, i)
     elif st is not None:
         raise err(f"status is a JSON {_kind(st)}", spath, "a string, an array or an object keyed by flat index")
 

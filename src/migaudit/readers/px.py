@@ -392,6 +392,10 @@ def _cells_numpy(body: str, raw: bytes, n: int, symbol_map: dict[str, int]) -> t
 
 def _cell(t: _Tok, i: int, symbol_map: dict[str, int], sc: _Scanner) -> tuple[float, int]:
     """(value, symbol) of one DATA token; a clear error for anything else."""
+    if t.kind == "str" and "\n" in t.text:
+        first = t.text.split("\n", 1)[0]
+        raise sc.error(f'unterminated quote "{first[:30]} in DATA (cell {i + 1})', t.line,
+                       expected='a closing " on the same line')
     tok = t.text.strip() if t.kind == "str" else t.text
     if _NUMBER.match(tok):
         digits = tok.lstrip("+-").split("e")[0].split("E")[0].replace(".", "").lstrip("0")
