@@ -214,3 +214,22 @@ def test_cross_table_identities_break_a_tie(ssb):
     both = _suspects(migaudit.audit([t, national], _rules()))
     (s,) = both.values()
     assert s["where"]["ContentsCode"] == "Births" and s["suggested"] == s["actual"] - 3 and "tie_size" not in s
+
+
+def test_error_in_a_change_column_is_named_though_other_changes_are_negative():
+    """004-1's change column (2021K2 − 2020K2) holds negative figures for counts (deaths
+    −248): a difference may be negative, so it never forces the search away from the cell."""
+    from migaudit.readers import read
+    from migaudit.resources import example_release
+
+    t = read(example_release() / "004-1_population_and_changes_2021K2.json")[0]
+    births, change = t.dimensions[0].codes.index("births"), t.dimensions[1].codes.index("change")
+    assert (t.values[:, change] < 0).any()
+    original = float(t.values[births, change])
+    t.values[births, change] = original + 1
+    r = migaudit.audit([t], cross_table=False)
+    failing = [v for v in r.violation_list if v.severity == "error"]
+    assert failing
+    for v in failing:
+        assert [(s["codes"], s["suggested"]) for s in v.suspects] == \
+            [({"contents": "births", "time": "change"}, original)]

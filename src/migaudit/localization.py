@@ -306,7 +306,13 @@ def _components(problem: _Problem, free: set[Key]) -> list[tuple[list[Key], list
         ks = [k for k in r.cells if k in free]
         if ks:
             comp_rows[find(ks[0])].append(r)
-    return [(sorted(cells), comp_rows[root]) for root, cells in groups.items() if comp_rows[root]]
+    # a negative count that no other rule links to anything is a component of its own
+    return [(sorted(cells), comp_rows[root]) for root, cells in groups.items()
+            if comp_rows[root] or any(_negative_count(problem, k) for k in cells)]
+
+
+def _negative_count(problem: _Problem, key: Key) -> bool:
+    return not problem.suppressed(key) and problem.value(key) < 0 and _nonneg_unknown(problem, key)
 
 
 # --- solving ---------------------------------------------------------------------------
@@ -380,6 +386,8 @@ def _nonneg_unknown(problem: _Problem, key: Key) -> bool:
     if key in problem.nonneg:
         return True
     cube = problem.cubes[key[0]]
+    if _on_derived(cube, key[1]):
+        return False  # a change column (2021K2 − 2020K2) of a count may be negative
     m_ax = cube.axis("measure")
     if m_ax is not None:
         from .measures import measure_info
@@ -393,6 +401,15 @@ def _nonneg_unknown(problem: _Problem, key: Key) -> bool:
         v = cube.values[~np.isnan(cube.values)]
         cache[key[0]] = bool(v.size) and np.count_nonzero(v < 0) <= 0.01 * max(np.count_nonzero(v), 1)
     return cache[key[0]]
+
+
+def _on_derived(cube: Cube, idx: tuple[int, ...]) -> bool:
+    """The cell lies on a category the table computes from others (a difference of periods)."""
+    for ax, i in enumerate(idx):
+        derived = cube.derived(ax)
+        if derived and cube.dims[ax].codes[i] in derived:
+            return True
+    return False
 
 
 def _single_cell(problem: _Problem, cells: list[Key], rows: list[Row],
@@ -648,6 +665,9 @@ def _range(v: float, lo: float, hi: float, point: float | None) -> tuple[float, 
 
 def solve_component(problem: _Problem, cells: list[Key], rows: list[Row], options: LocalizeOptions) -> list[Group]:
     """All minimal changes of one component, as one group of alternatives per independent error."""
+    if not rows:  # negative counts alone: each must change itself, to some value ≥ 0
+        return [Group([Solution([k], _weight(problem, k, options), {k: (0.0, np.inf, None)})], True)
+                for k in cells if _negative_count(problem, k)]
     if not any(problem.suppressed(k) for k in cells):
         singles = _single_cell(problem, cells, rows)
         if singles:
