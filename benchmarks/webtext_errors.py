@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.append(str(ROOT / "src"))  # PYTHONPATH first: to measure another checkout
 
 from migaudit.errors import ReadError  # noqa: E402
 from migaudit.readers import webtext  # noqa: E402
