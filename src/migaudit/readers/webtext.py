@@ -2,7 +2,7 @@
 
 Copying an ssb.no statistics page drops the cell borders: `Total66 07731 96834 10952 578`
 is Total | 66 077 | 31 968 | 34 109 | 52 578, and the column headers run together
-(`ImmigrationEmigrationNet immigration`). Nothing may be guessed, so this reader
+(`ImmigrationEmigrationNet immigration`). Nothing may be guessed silently, so this reader
 
 1. finds the tables in the page: a title (often printed twice, maybe with footnote
    markers glued on: `by county1`), a header line (or two), rows, and an end
@@ -11,18 +11,41 @@ is Total | 66 077 | 31 968 | 34 109 | 52 578, and the column headers run togethe
 2. splits the header at lowercase/`)`/digit → Uppercase boundaries and between glued
    periods (`2nd quarter 20212nd quarter 2020`);
 3. enumerates *every* way to split each row's numeric tail into exactly as many cells
-   as the header has columns (a number is `-?\\d{1,3}( \\d{3})*` or a decimal; a
-   thousands group is exactly three digits; no leading zeros except a lone 0; the copy
-   never puts a cell border at a space);
-4. resolves ambiguous rows with the table's own arithmetic: the decimals each column
-   shows in unambiguous rows, and identities between columns (c = a − b, c = a + b)
-   that hold in the unambiguous rows (or that a `Net …`/`Change …`/`… total` header
-   implies). A row keeps the one split that satisfies them and gets a note saying so;
-   no split or several → `ReadError` naming the line and the candidates.
+   as the header has columns, allowed by number formatting alone (a number is
+   `-?\\d{1,3}( \\d{3})*` or a decimal; a thousands group is exactly three digits; no
+   leading zeros except a lone 0; the copy never puts a cell border at a space; a column
+   keeps the decimals it shows in the rows that split one way only);
+4. chooses without trusting the figures, because a page with a typo is the page that
+   needs auditing:
+   - one split → taken;
+   - several, and the table's identities between columns (c = a − b, c = a + b: found in
+     the rows that split one way — a quarter of them may break it, one typo must not make
+     the arithmetic unknown — or implied by a `Net …`/`… total` header) allow exactly
+     one → taken, and the identity that chose it is *assumed* on that row, not checked;
+   - none allowed, or several → formatting evidence chooses (the digit counts and signs
+     of the column in the other rows, the same figure elsewhere on the page); the row is
+     read, so the audit reports the broken identity at that row, and the candidates are
+     kept for the finding.
+   A page is unreadable (`ReadError` naming the line) only when a row has no split that
+   formatting allows.
 
 A row with fewer cells than columns (`6-12 years448 573-`: one number and a lone `-`
 where three percentages belong) is not padded: the cells that cannot be placed are `..`
 (not available) and a note names the line and what the page showed.
+
+What the reader decided is in `Table.meta` (and, in words with line numbers, in
+`Table.notes`); the audit and its reports may read these keys:
+
+- `meta["assumed"]`: rows whose split an identity chose. A list of
+  `{"line", "row" (code of the row category), "label", "rule" (the identity, in header
+  names), "columns" (the header names it binds), "chosen", "candidates"}`. On that row
+  the identity holds by construction: count it as assumed, not as checked.
+- `meta["split_candidates"]`: rows read by formatting evidence alone, because no split
+  satisfies the identities or several do. A list of `{"line", "row", "label", "why",
+  "chosen", "candidates"}` (cells as printed); a finding on that row should show them.
+- `meta["identities_used"]`, `meta["decimals_by_column"]`, `meta["reference_period"]`
+  (with a note saying where the period came from: header, title, page heading, the
+  page's time series, and only as a last resort figures that recur).
 """
 
 from __future__ import annotations
@@ -58,6 +81,8 @@ _FOOTNOTE_LINE = re.compile(r"^(\d{1,2})\s?([A-ZÆØÅ].*)$")
 _TITLE_MARKERS = re.compile(r"^[\d ,]+$")
 _END_LINES = ("explanation of symbols",)
 _MAX_SPLITS = 5000
+#: more columns than any SSB web table has: refused (bounded time, no deep structures)
+_MAX_COLUMNS = 200
 _MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2012": "-", "\u00a0": " ",
                         "\u2009": " ", "\u202f": " ", "\u2007": " "})
 
@@ -113,8 +138,10 @@ def _ends(tail: str, p: int) -> list[int]:
 
 
 class _Splitter:
-    """Memoised split counting and listing for one tail (dynamic programming over
-    (position, cells left), so a long run of digits costs O(length × cells))."""
+    """Split counting and listing for one tail by dynamic programming over (position,
+    cells left), iterative so that a row of 1,200 cells costs no recursion: O(length ×
+    cells) states at most, and a table with more than `_MAX_COLUMNS` columns is refused
+    before any of this runs."""
 
     def __init__(self, tail: str) -> None:
         self.tail = tail
@@ -127,26 +154,44 @@ class _Splitter:
         return self._ends[p]
 
     def count(self, p: int, k: int) -> int:
-        if k == 0:
-            return 1 if p == len(self.tail) else 0
-        key = (p, k)
-        if key not in self._count:
+        n = len(self.tail)
+        memo = self._count
+        stack = [(p, k)]
+        while stack:
+            q, j = stack[-1]
+            if (q, j) in memo:
+                stack.pop()
+                continue
+            if j == 0 or n - q < j:
+                memo[q, j] = 1 if (j == 0 and q == n) else 0
+                stack.pop()
+                continue
+            todo = [(e, j - 1) for e in self.ends(q) if (e, j - 1) not in memo]
+            if todo:
+                stack.extend(todo)
+                continue
             total = 0
-            for e in self.ends(p):
-                total += self.count(e, k - 1)
+            for e in self.ends(q):
+                total += memo[e, j - 1]
                 if total > _MAX_SPLITS:
                     break
-            self._count[key] = min(total, _MAX_SPLITS + 1)
-        return self._count[key]
+            memo[q, j] = min(total, _MAX_SPLITS + 1)
+            stack.pop()
+        return memo[p, k]
 
     def listing(self, p: int, k: int) -> list[tuple[str, ...]]:
-        if k == 0:
-            return [()] if p == len(self.tail) else []
+        if self.count(p, k) == 0:
+            return []
         out: list[tuple[str, ...]] = []
-        for e in self.ends(p):
-            if self.count(e, k - 1):
-                cell = self.tail[p:e]
-                out.extend((cell, *rest) for rest in self.listing(e, k - 1))
+        stack: list[tuple[int, int, tuple[str, ...]]] = [(p, k, ())]
+        while stack:
+            q, j, done = stack.pop()
+            if j == 0:
+                out.append(done)
+                continue
+            for e in reversed(self.ends(q)):
+                if self.count(e, j - 1):
+                    stack.append((e, j - 1, (*done, self.tail[q:e])))
         return out
 
 
@@ -257,6 +302,10 @@ class _Block:
     formats: list[set[str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     identities: list[str] = field(default_factory=list)
+    #: rows whose split an identity chose: that identity is assumed there, not checked
+    assumed: list[dict] = field(default_factory=list)
+    #: rows read by formatting evidence alone (no split satisfies the identities, or several do)
+    uncertain: list[dict] = field(default_factory=list)
 
 
 def _title_pair(lines: list[str], i: int) -> tuple[str, list[str]] | None:
@@ -426,8 +475,98 @@ def _fits_formats(cells: tuple[str, ...], formats: list[set[str]]) -> bool:
                for j, c in enumerate(cells))
 
 
-def _resolve(block: _Block, source: str) -> None:
-    """Choose one split per row; fill block.cells; ReadError when arithmetic cannot decide."""
+def _digits(cell: str) -> int:
+    return len(cell.lstrip("-").split(".", 1)[0].replace(" ", ""))
+
+
+class _Evidence:
+    """How a column's figures look in the rows that split one way only (digit counts,
+    signs) and which figures the page prints elsewhere: the tie-breaker that never asks
+    whether the figures are right."""
+
+    def __init__(self, rows: list[tuple[str, ...]], n: int, page: Counter[float]) -> None:
+        self.digits: list[Counter[int]] = [Counter() for _ in range(n)]
+        self.neg: list[Counter[bool]] = [Counter() for _ in range(n)]
+        for cells in rows:
+            for j, c in enumerate(cells):
+                if _fmt(c) != "sym":
+                    self.digits[j][_digits(c)] += 1
+                    self.neg[j][c.startswith("-")] += 1
+        self.page = page
+
+    def score(self, cells: tuple[str, ...], formats: list[set[str]]) -> float:
+        total = 0.0
+        for j, c in enumerate(cells):
+            if _fmt(c) == "sym":
+                continue
+            if formats[j] and _fmt(c) not in formats[j]:
+                total -= 8.0
+            d, seen = _digits(c), self.digits[j]
+            k = sum(seen.values())
+            if k:
+                near = seen[d] + 0.3 * (seen[d - 1] + seen[d + 1])
+                total += math.log((near + 0.2) / (k + 0.2))
+                neg = self.neg[j]
+                total += math.log((neg[c.startswith("-")] + 0.5) / (k + 1.0))
+            v = _parse(c)[0]
+            if _telling(v) and self.page[v]:
+                total += 1.0
+        return total
+
+
+def _page_figures(blocks: list[_Block]) -> Counter[float]:
+    """Figures of rows that split one way only, over the whole page."""
+    out: Counter[float] = Counter()
+    for b in blocks:
+        n = len(b.columns)
+        for row in b.rows:
+            if count_splits(row.tail, n) == 1:
+                for c in splits(row.tail, n)[0]:
+                    v = _parse(c)[0] if _fmt(c) != "sym" else math.nan
+                    if _telling(v):
+                        out[v] += 1
+    return out
+
+
+def _distinct(idents: list[_Identity], names: list[str]) -> list[_Identity]:
+    """One form of each identity (c = a − b, a = b + c and b = a − c are one): the form
+    whose target the header names (`Net …`, `… total`), else the rightmost target."""
+    best: dict[frozenset[tuple[int, int]], _Identity] = {}
+    for i in idents:
+        coef = {i.target: 1, i.a: -1, i.b: -i.sign}
+        flip = 1 if coef[min(coef)] > 0 else -1
+        key = frozenset((j, c * flip) for j, c in coef.items())
+        old = best.get(key)
+        rank = (_implied(names[i.target], i.sign), i.target)
+        if old is None or rank > (_implied(names[old.target], old.sign), old.target):
+            best[key] = i
+    return [i for i in idents if i in best.values()]
+
+
+def _placeable(c: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Short splits that start with a number and end in symbols only (`448 573-`): only a
+    row that shows a symbol where cells belong is short by design; digits alone that fill
+    too few cells are a damaged copy."""
+    out = []
+    for x in c:
+        first = next((k for k, cell in enumerate(x) if _fmt(cell) == "sym"), None)
+        if _fmt(x[0]) != "sym" and first is not None and all(
+                _fmt(cell) == "sym" for cell in x[first:]):
+            out.append(x)
+    return out
+
+
+def _resolve(block: _Block, source: str, page: Counter[float] | None = None) -> None:
+    """Choose one split per row and fill block.cells.
+
+    The choice never depends on the figures being right: every split number formatting
+    allows is a candidate; one candidate → taken; several → the one the table's identities
+    allow (recorded in block.assumed: that identity is then assumed, not checked, on the
+    row); none or several allowed → formatting evidence (digit counts of the column,
+    the same figure elsewhere on the page) chooses, the row is read, and block.uncertain
+    keeps the candidates so the audit's finding can show them. ReadError only for a row
+    no split of which formatting allows.
+    """
     n = len(block.columns)
     cands: list[list[tuple[str, ...]]] = []
     for row in block.rows:
@@ -437,9 +576,11 @@ def _resolve(block: _Block, source: str) -> None:
                             where=f"line {row.line}", expected="a row the arithmetic can decide")
         cands.append(splits(row.tail, n))
     first_count = [len(c) for c in cands]
+    allowed = [list(c) for c in cands]
 
     # 1. the decimals of each column: SSB prints a column with a fixed number of decimals,
-    #    so the format most rows with a single split show is the column's format
+    #    so the format most rows with a single split show is the column's format. A row
+    #    none of whose splits keeps them is a short row (below) or else keeps them all.
     formats: list[set[str]] = [set() for _ in range(n)]
     for _ in range(3):
         seen: list[Counter[str]] = [Counter() for _ in range(n)]
@@ -454,7 +595,8 @@ def _resolve(block: _Block, source: str) -> None:
                 formats[j] = {f for f, k in seen[j].items() if k == top}
         cands = [[x for x in c if _fits_formats(x, formats)] for c in cands]
 
-    # rows that fit no split into n cells: fewer cells than columns
+    # rows that fit no split into n cells: fewer cells than columns (placed below when a
+    # symbol stands where cells belong), else the splits that break the column decimals
     short: dict[int, list[tuple[str, ...]]] = {}
     for r_i, row in enumerate(block.rows):
         if cands[r_i]:
@@ -462,13 +604,19 @@ def _resolve(block: _Block, source: str) -> None:
         for k in range(n - 1, 0, -1):
             c = [x for x in splits(row.tail, k) if _fits_formats(x, formats)]
             if c:
-                short[r_i] = c
+                if len(_placeable(c)) == 1:
+                    short[r_i] = c
                 break
-        if r_i not in short:
-            why = (f" whose cells keep the decimals of their columns "
-                   f"({', '.join('/'.join(sorted(f)) or 'any' for f in formats)})"
-                   if first_count[r_i] else "")
-            raise ReadError(f"{row.label!r}: cannot split {row.tail!r} into {n} cells{why}",
+        if r_i not in short and allowed[r_i]:
+            cands[r_i] = allowed[r_i]
+            block.notes.append(
+                f"line {row.line}: no split keeps the decimals of every column "
+                f"({', '.join('/'.join(sorted(f)) or 'any' for f in formats)}); "
+                "read from the splits that do not")
+        elif r_i not in short:
+            shown = f": {'; '.join(_show(x) for x in c[:8])}" if c else ""
+            raise ReadError(f"{row.label!r}: cannot split {row.tail!r} into {n} cells"
+                            + (f" or place fewer{shown}" if c else ""),
                             source=source, where=f"line {row.line}",
                             expected=f"{n} cells under {' | '.join(block.columns)}")
     for r_i, c in enumerate(cands):
@@ -480,15 +628,16 @@ def _resolve(block: _Block, source: str) -> None:
 
     # 2. identities between integer columns. One found in the data needs two distinct
     #    rows with a single split where it holds with no zero term (zeros and equal
-    #    columns make coincidences) and no such row where it fails; one the header
-    #    implies (`Net …` = a − b, `… total` = a + b) needs no support, but must be the
-    #    only member of its family that every row of the table can satisfy.
+    #    columns make coincidences) and fails in at most a quarter as many (one typo
+    #    must not make the table's arithmetic unknown); one the header implies (`Net …`
+    #    = a − b, `… total` = a + b) needs no support, but must be the member of its
+    #    family that the most rows can satisfy.
     ints = [j for j in range(n) if formats[j] <= {"int"}]
     full = [r for r in range(len(cands)) if r not in short]
     unique = [_values(cands[r][0]) for r in full if len(cands[r]) == 1]
     ambiguous = [r for r in full if len(cands[r]) > 1]
     accepted: list[_Identity] = []
-    families: dict[tuple[int, int], list[_Identity]] = {}
+    families: dict[tuple[int, int], list[tuple[int, _Identity]]] = {}
     if ambiguous:
         for t in ints:
             for a in ints:
@@ -500,36 +649,69 @@ def _resolve(block: _Block, source: str) -> None:
                             continue
                         ident = _Identity(t, a, b, sign)
                         held = [ident.holds(v) for v in unique]
-                        if any(h is False for h in held):
-                            continue
+                        fails = sum(1 for h in held if h is False)
                         support = {(v[t], v[a], v[b]) for v, h in zip(unique, held, strict=True)
                                    if h and v[t] and v[a] and v[b]}
-                        if len(support) >= 2:
+                        if len(support) >= 2 and 4 * fails <= len(support):
                             accepted.append(ident)
-                        elif _implied(block.columns[t], sign) and all(
-                                any(ident.holds(_values(x)) is not False for x in cands[r])
-                                for r in ambiguous):
-                            families.setdefault((t, sign), []).append(ident)
+                        elif _implied(block.columns[t], sign):
+                            can = sum(1 for r in ambiguous if any(
+                                ident.holds(_values(x)) for x in cands[r]))
+                            score = can + sum(1 for h in held if h) - fails
+                            if score > 0:
+                                families.setdefault((t, sign), []).append((score, ident))
+    def order(m: tuple[int, _Identity]) -> tuple[int, int]:
+        # ties go to the reading order of SSB's headers: `Net` after its two terms
+        i = m[1]
+        return -m[0], 0 if i.a < i.b < i.target else 1
+
     for members in families.values():
-        if len(members) == 1:
-            accepted.append(members[0])
+        members.sort(key=order)
+        if len(members) == 1 or order(members[0]) < order(members[1]):
+            accepted.append(members[0][1])
+    accepted = _distinct(accepted, block.columns)
+    evidence = _Evidence([cands[r][0] for r in full if len(cands[r]) == 1], n,
+                         page if page is not None else Counter())
     for r in ambiguous:
         row = block.rows[r]
-        kept = [x for x in cands[r]
-                if all(i.holds(_values(x)) is not False for i in accepted)]
-        if len(kept) != 1:
-            shown = "; ".join(_show(x) for x in (kept or cands[r])[:8])
-            why = ("no split satisfies " if not kept else "several splits satisfy ") + (
-                ", ".join(i.text(block.columns) for i in accepted) or "any identity found")
-            raise ReadError(
-                f"{row.label!r}: {len(cands[r])} ways to split {row.tail!r} into {n} cells "
-                f"and {why}: {shown}", source=source, where=f"line {row.line}",
-                expected="a row whose numbers satisfy the table's arithmetic")
-        deciders = _deciders(accepted, kept[0], cands[r], block.columns)
+        held = {x: sum(1 for i in accepted if i.holds(_values(x)) is not False)
+                for x in cands[r]}
+        kept = [x for x in cands[r] if held[x] == len(accepted)]
+        rank = sorted(cands[r], key=lambda x: (-held[x], -evidence.score(x, formats)))
+        if len(kept) == 1:
+            deciders = _deciders(accepted, kept[0], cands[r], block.columns)
+            block.notes.append(
+                f"line {row.line}: {first_count[r]} splits possible; chose {_show(kept[0])} "
+                "by " + ", ".join(i.text(block.columns) for i in deciders)
+                + " (assumed there, not checked)")
+            block.assumed.append({
+                "line": row.line, "row": r, "chosen": list(kept[0]),
+                "identities": [i.text(block.columns) for i in deciders],
+                "columns": sorted({j for i in deciders for j in (i.target, i.a, i.b)}),
+                "candidates": [list(x) for x in cands[r] if x != kept[0]]})
+            cands[r] = kept
+            continue
+        chosen = rank[0]
+        if kept and len(kept) < len(cands[r]):
+            used = [i for i in accepted if any(i.holds(_values(x)) is False for x in cands[r])]
+            block.assumed.append({
+                "line": row.line, "row": r, "chosen": list(chosen),
+                "identities": [i.text(block.columns) for i in used],
+                "columns": sorted({j for i in used for j in (i.target, i.a, i.b)}),
+                "candidates": [list(x) for x in cands[r] if x != chosen]})
+        if kept:
+            why = ("several splits satisfy " + (", ".join(
+                i.text(block.columns) for i in accepted) or "the table (no identity found)"))
+        else:
+            why = "no split satisfies " + ", ".join(i.text(block.columns) for i in accepted)
         block.notes.append(
-            f"line {row.line}: {first_count[r]} splits possible; chose {_show(kept[0])} by "
-            + ", ".join(i.text(block.columns) for i in deciders))
-        cands[r] = kept
+            f"line {row.line}: {first_count[r]} splits possible and {why}; read as "
+            f"{_show(chosen)} by the digits each column shows in the other rows "
+            f"(other candidates: {'; '.join(_show(x) for x in rank[1:6])})")
+        block.uncertain.append({
+            "line": row.line, "row": r, "chosen": list(chosen), "why": why,
+            "candidates": [list(x) for x in rank[1:]]})
+        cands[r] = [chosen]
     block.identities = [i.text(block.columns) for i in accepted]
 
     # 3. rows with fewer cells than columns: place what fits, the rest is `..`
@@ -539,17 +721,7 @@ def _resolve(block: _Block, source: str) -> None:
         if r_i not in short:
             cells.append([_parse(x) for x in c[0]])
             continue
-        # only a row that shows a symbol where cells belong (`448 573-`) is short by
-        # design; digits alone that fill too few cells are a damaged copy
-        placed = [x for x in short[r_i] if _fmt(x[0]) != "sym"
-                  and any(_fmt(cell) == "sym" for cell in x)
-                  and all(_fmt(cell) == "sym" for cell in x[x.index(next(
-                      c for c in x if _fmt(c) == "sym")):])]
-        if len(placed) != 1:
-            raise ReadError(
-                f"{row.label!r}: {row.tail!r} has fewer cells than the {n} columns and "
-                f"cannot be placed: {'; '.join(_show(x) for x in short[r_i][:8])}",
-                source=source, where=f"line {row.line}", expected=f"{n} cells")
+        placed = _placeable(short[r_i])
         x = placed[0]
         nums = [cell for cell in x if _fmt(cell) != "sym"]
         lost = [cell for cell in x if _fmt(cell) == "sym"]
@@ -861,6 +1033,19 @@ def _finish(block: _Block, index: int, prefix: str, source: str, dims: list[Dime
         meta["decimals_by_column"] = decimals
     if block.identities:
         meta["identities_used"] = block.identities
+    rows = dims[0]
+    if block.assumed:
+        meta["assumed"] = [
+            {"line": a["line"], "row": rows.codes[a["row"]], "label": block.rows[a["row"]].label,
+             "rule": "; ".join(a["identities"]),
+             "columns": [block.columns[j] for j in a["columns"]],
+             "chosen": a["chosen"], "candidates": a["candidates"]}
+            for a in block.assumed]
+    if block.uncertain:
+        meta["split_candidates"] = [
+            {"line": u["line"], "row": rows.codes[u["row"]], "label": block.rows[u["row"]].label,
+             "why": u["why"], "chosen": u["chosen"], "candidates": u["candidates"]}
+            for u in block.uncertain]
     footnotes = list(block.footnotes)
     if block.markers:
         meta["title_footnote_markers"] = block.markers
@@ -892,8 +1077,9 @@ def read(data: bytes, source: str) -> list[Table]:
     if not blocks:
         raise ReadError("no table found", source=source,
                         expected="a title, a header line and rows like 'Total66 07731 968'")
+    page = _page_figures(blocks)
     for b in blocks:
-        _resolve(b, source)
+        _resolve(b, source, page)
     series = _series_years(blocks)
     prefix = Path(source).name.split("_")[0].split(".")[0] or "webtext"
     page_period = _page_period(lines)
