@@ -885,7 +885,8 @@ def _year_of(values: set[float], series: list[tuple[str, set[float]]], need: int
 
 
 def _build(block: _Block, index: int, prefix: str, source: str,
-           series: list[tuple[str, set[float]]], page_period: str | None) -> Table:
+           series: list[tuple[str, set[float]]], page_period: str | None,
+           page_year: tuple[str, str] | None = None) -> Table:
     n = len(block.columns)
     notes = [f"lines {block.title_line}–{block.end_line}: table {block.title!r}"
              + (f" (header line {block.header_lines[0]})" if len(block.header_lines) == 1
@@ -910,7 +911,15 @@ def _build(block: _Block, index: int, prefix: str, source: str,
         period = _period_code(block.stub)
     elif len(bare) == 1 and len(names) > 1 and not all(_is_period(c) for c in names):
         period = bare[0]
+    elif (m := re.search(r"(?<!\d)((?:19|20)\d\d)(?!\d)", block.title)) and not re.search(
+            r"(?<!\d)(?:19|20)\d\d ?[-–] ?(?:19|20)\d\d", block.title):
+        period = m.group(1)
+        notes.append(f"reference period {period}: from the title")
+    elif row_dim.role != "time" and page_year:
+        period = page_year[0]
+        notes.append(f"reference period {period}: {page_year[1]}")
     elif row_dim.role != "time" and series:
+        # last resort: the figures recur in one year's row of a time series on the page
         vals = {float(v) for v in values[symbols == sym.NUMBER].ravel() if _telling(v)}
         year = _year_of(vals, series, 2)
         if year:
@@ -941,8 +950,9 @@ def _build(block: _Block, index: int, prefix: str, source: str,
     else:
         codes = [_measure_code(c, block.title) for c in names]
         repeated = [c for c, k in Counter(codes).items() if k > 1]
-        if repeated and series and row_dim.role != "time":
-            built = _split_repeated(block, row_dim, codes, values, symbols, series, notes)
+        if repeated and (series or period) and row_dim.role != "time":
+            built = _split_repeated(block, row_dim, codes, values, symbols, series, notes,
+                                    period)
             if built is not None:
                 dims, values, symbols, period = built
                 return _finish(block, index, prefix, source, dims, values, symbols, notes,
@@ -960,9 +970,14 @@ def _build(block: _Block, index: int, prefix: str, source: str,
 
 def _split_repeated(block: _Block, row_dim: Dimension, codes: list[str], values: np.ndarray,
                     symbols: np.ndarray, series: list[tuple[str, set[float]]],
-                    notes: list[str]):
-    """A header that repeats a measure (`Net immigration` twice) gives two periods of it;
-    the periods come from the page's time series, where the same numbers recur."""
+                    notes: list[str], period: str | None = None):
+    """A header that repeats a measure (`Net immigration` twice) gives two periods of it.
+
+    With the table's period known from the page, the first column of the measure is that
+    period and a later one the year before (SSB shows the previous year beside the
+    current), unless the page's time series has the column's figures for another year.
+    Without it, the periods come from the time series alone. A typo in one figure moves
+    no column to another period: a figure that recurs nowhere is no evidence."""
     years: list[str | None] = []
     for j, code in enumerate(codes):
         if codes.count(code) == 1:
@@ -970,8 +985,20 @@ def _split_repeated(block: _Block, row_dim: Dimension, codes: list[str], values:
             continue
         col = {float(v) for v, s in zip(values[:, j], symbols[:, j], strict=True)
                if s == sym.NUMBER and _telling(v)}
-        years.append(_year_of(col, series, 1))
+        years.append(_year_of(col, series, 1) if series else None)
     rep = [j for j, y in enumerate(years) if codes.count(codes[j]) > 1]
+    how = "the page's time series has the same numbers for"
+    if period and _YEAR.match(period):
+        seen: dict[str, int] = {}
+        for j in rep:
+            k = seen[codes[j]] = seen.get(codes[j], -1) + 1
+            if k == 0:
+                years[j] = period
+            elif years[j] is None or years[j] == period:
+                years[j] = str(int(period) - k)
+        how = (f"the table's period is {period}; the first column of a repeated measure is "
+               "that year and the next the year before (or the year whose time-series row "
+               "has its figures):")
     if any(years[j] is None for j in rep) or len({(codes[j], years[j]) for j in rep}) < len(rep):
         return None
     main = years[rep[0]]
@@ -988,7 +1015,7 @@ def _split_repeated(block: _Block, row_dim: Dimension, codes: list[str], values:
     shown = ", ".join(f"column {j + 1} = {years[j]}" for j in rep)
     notes.append(
         f"line {block.header_lines[0]}: the header repeats {block.columns[rep[0]]!r}; "
-        f"the page's time series has the same numbers for {shown}, so the other measures "
+        f"{how} {shown}, so the other measures "
         f"are {main} and the {', '.join(p for p in periods if p != main)} cells of "
         "measures the page does not show are '.' (no cell)")
     dims = [row_dim,
@@ -1060,6 +1087,30 @@ def _finish(block: _Block, index: int, prefix: str, source: str, dims: list[Dime
     )
 
 
+_UPDATED = re.compile(r"(?i)^updated:?\s.*?((?:19|20)\d\d)\b")
+
+
+def _page_year(lines: list[str], blocks: list[_Block]) -> tuple[str, str] | None:
+    """The year a statistics page is about, from its structure (never its figures): the
+    latest year row of a time series on the page, else the year before the page's
+    `Updated:` date (annual statistics are published the year after)."""
+    best: tuple[str, str] | None = None
+    for b in blocks:
+        if len(b.rows) > 1 and all(_YEAR.match(r.label) for r in b.rows):
+            last = max(b.rows, key=lambda r: r.label)
+            if best is None or last.label > best[0]:
+                best = (last.label, f"the latest year of the page's time series "
+                                    f"(line {last.line})")
+    if best:
+        return best
+    for i, s in enumerate(lines):
+        m = _UPDATED.match(s)
+        if m:
+            return (str(int(m.group(1)) - 1), f"the year before the page's update date "
+                    f"(line {i + 1}: {s!r})")
+    return None
+
+
 def _page_period(lines: list[str]) -> str | None:
     for s in lines[:5]:
         if _QUARTER.match(s):
@@ -1083,4 +1134,6 @@ def read(data: bytes, source: str) -> list[Table]:
     series = _series_years(blocks)
     prefix = Path(source).name.split("_")[0].split(".")[0] or "webtext"
     page_period = _page_period(lines)
-    return [_build(b, i + 1, prefix, source, series, page_period) for i, b in enumerate(blocks)]
+    page_year = _page_year(lines, blocks)
+    return [_build(b, i + 1, prefix, source, series, page_period, page_year)
+            for i, b in enumerate(blocks)]
