@@ -449,3 +449,83 @@ def test_example_release_is_up_to_date(seeds: Path, tmp_path: Path) -> None:
     module.build(seeds.parent, again)
     for name in written:
         assert (again / name).read_bytes() == (tmp_path / name).read_bytes(), name
+
+
+# --- bad input: one clear error naming the line, or the right cells (issue 9) -------------
+
+
+def _page(seeds: Path, name: str = P002) -> str:
+    return (seeds / name).read_text(encoding="utf-8")
+
+
+def test_damaged_first_row_is_refused_at_its_line_not_vanished(seeds: Path) -> None:
+    text = _page(seeds).replace("Total66 07731 96834 10952 578", "Total6")
+    with pytest.raises(ReadError, match=r"line 16.*'Total'"):
+        webtext.read(text.encode(), P002)
+
+
+def test_typo_in_first_row_keeps_every_table_and_id(seeds: Path,
+                                                    t002: dict[str, Table]) -> None:
+    # 52 578 → 5 578: the first row still splits; the table and the ids after it stay
+    text = _page(seeds).replace("Total66 07731 96834 10952 578", "Total66 07731 96834 1095 578")
+    tables = {t.id: t for t in webtext.read(text.encode(), P002)}
+    assert list(tables) == list(t002)
+    for k in list(t002)[1:]:
+        assert tables[k].equals(t002[k])
+    assert v(tables["002-1"], citizenship="Total", contents="net_immigration", time="2023") == 5578
+
+
+def test_header_without_rows_is_an_error(seeds: Path) -> None:
+    lines = _page(seeds).splitlines()
+    del lines[114:124]  # the ten year rows of "Internal migration. Total between municipalities"
+    with pytest.raises(ReadError, match=r"line 115.*header and no rows"):
+        webtext.read("\n".join(lines).encode(), P002)
+
+
+@pytest.mark.parametrize("new", ["Norway7 2639 159-1 896nan", "Norwaynan", "Norway7 2639 159NaN"])
+def test_nan_in_a_row_is_an_error_not_a_section(seeds: Path, new: str) -> None:
+    text = _page(seeds).replace("Norway7 2639 159-1 896-3 084", new)
+    with pytest.raises(ReadError, match="line 17"):
+        webtext.read(text.encode(), P002)
+
+
+def test_header_of_1200_glued_names_is_refused_in_bounded_time() -> None:
+    import time
+
+    names = "".join(f"Measure{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}" for i in range(1200))
+    row = "Total" + "".join(str(i % 9 + 1) for i in range(1200))
+    page = f"Title\nTitle\n{names}\n{row}\nExplanation of symbols\n".encode()
+    start = time.perf_counter()
+    with pytest.raises(ReadError, match=r"line 3: a header of 1200 columns"):
+        webtext.read(page, "wide.txt")
+    assert time.perf_counter() - start < 5
+
+
+@pytest.mark.parametrize("sep", ["\u00a0", "\u2009", "\u202f"])
+def test_thousands_separators_as_browsers_copy_them(seeds: Path, sep: str,
+                                                    t002: dict[str, Table]) -> None:
+    import re
+
+    from migaudit.readers import read_bytes
+
+    text = re.sub(r"(?<=\d) (?=\d{3})", sep, _page(seeds))
+    assert sep in text
+    data = text.encode("utf-8")
+    assert choose_reader(data, P002) is webtext
+    got = read_bytes(data, P002)
+    assert [t.id for t in got] == list(t002)
+    assert all(t.equals(t002[t.id]) for t in got)
+
+
+def test_windows_1252_page_reads(seeds: Path, t002: dict[str, Table]) -> None:
+    import re
+
+    from migaudit.readers import read_bytes
+
+    data = re.sub(r"(?<=\d) (?=\d{3})", "\u00a0", _page(seeds)).encode("cp1252")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    assert choose_reader(data, P002) is webtext
+    got = read_bytes(data, P002)
+    assert all(t.equals(t002[t.id]) for t in got)
+    assert got[1].dim("region").labels[-1] == "Finnmark - Finnmárku - Finmarkku"

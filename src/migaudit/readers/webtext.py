@@ -87,13 +87,24 @@ _MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2012": "-", "\u00a0": "
                         "\u2009": " ", "\u202f": " ", "\u2007": " "})
 
 
+def _text(data: bytes, strict: bool = True) -> str:
+    """UTF-8, else Windows-1252 (a page saved by a Windows browser); the head of a file
+    may end inside a UTF-8 character, so sniffing cuts the last bytes' errors loose."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        if not strict and e.start >= len(data) - 3:
+            return data[:e.start].decode("utf-8-sig")
+        return data.decode("cp1252", errors="strict" if strict else "replace")
+
+
 def sniff(head: bytes, source: str) -> int:
     """20 when lines run letters straight into digit groups (`Total66 07731 968`).
 
     The score stays low: the pattern is a symptom of a lossy copy, not a format marker,
     so every self-describing or tab-separated reader wins over this one.
     """
-    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    text = _text(head, strict=False).translate(_MINUS)
     stripped = text.lstrip()
     if not stripped or stripped[0] in "{[" or stripped.startswith("PAR1"):
         return 0
@@ -326,8 +337,12 @@ def _fits(columns: list[str], row: tuple[str, str]) -> bool:
     return count_splits(row[1], len(columns)) > 0
 
 
-def _header_at(lines: list[str], i: int) -> tuple[list[int], list[str], str | None] | None:
-    """(header line numbers, columns, stub caption) when a table header starts at line i."""
+def _header_at(lines: list[str], i: int, source: str = ""
+               ) -> tuple[list[int], list[str], str | None] | None:
+    """(header line numbers, columns, stub caption) when a table header starts at line i.
+
+    The header must fit one of the first rows below it (not only the first: one damaged
+    row must not make its table vanish; it is then the row that is refused or read)."""
     s = lines[i]
     if not s or _row_parts(s) is not None or s.lower() in _END_LINES:
         return None
@@ -339,10 +354,19 @@ def _header_at(lines: list[str], i: int) -> tuple[list[int], list[str], str | No
     nxt = lines[i + 1] if i + 1 < len(lines) else ""
     row = _row_parts(nxt) if nxt else None
     if row is not None:
+        if len(cols) > _MAX_COLUMNS:
+            raise ReadError(f"a header of {len(cols)} columns", source=source,
+                            where=f"line {i + 1}",
+                            expected=f"at most {_MAX_COLUMNS} columns in a web table")
         stub = None
         if len(cols) > 1 and _is_period(cols[0]) and not any(_is_period(c) for c in cols[1:]):
             stub, cols = cols[0], cols[1:]
-        if _fits(cols, row):
+        rows = [row]
+        for d in range(2, 5):
+            if i + d >= len(lines) or (r := _row_parts(lines[i + d])) is None:
+                break
+            rows.append(r)
+        if any(_fits(cols, r) for r in rows):
             return [i], cols, stub
         return None
     # a two-line header: the last column of line i spans the columns of line i+1
@@ -357,12 +381,37 @@ def _header_at(lines: list[str], i: int) -> tuple[list[int], list[str], str | No
     return None
 
 
-def _find_blocks(lines: list[str]) -> list[_Block]:
+_JUNK = re.compile(r"(?:^|[^A-Za-z])?(nan|NaN|NAN|inf|Inf|INF|[Ii]nfinity|null|NULL|None|"
+                   r"n/a|N/A)[\d .:-]*$")
+
+
+def _orphan_check(lines: list[str], i: int, source: str) -> None:
+    """A title printed twice, then a header: its rows must follow, and fit it."""
+    pair = _title_pair(lines, i)
+    if pair is None or i + 2 >= len(lines):
+        return
+    head = lines[i + 2]
+    if (not head or _row_parts(head) is not None or head.lower() in _END_LINES
+            or _title_pair(lines, i + 2) is not None or len(_split_header(head)) < 2):
+        return
+    after = lines[i + 3] if i + 3 < len(lines) else ""
+    if not after or after.lower() in _END_LINES or _title_pair(lines, i + 3) is not None:
+        raise ReadError(f"table {pair[0]!r} has a header and no rows", source=source,
+                        where=f"line {i + 4}" if i + 3 < len(lines) else f"line {i + 3}",
+                        expected="rows under the header " + repr(head))
+    if _row_parts(after) is not None and _header_at(lines, i + 2, source) is None:
+        raise ReadError(f"table {pair[0]!r}: no row splits into the "
+                        f"{len(_split_header(head))} columns of its header", source=source,
+                        where=f"line {i + 4}", expected=" | ".join(_split_header(head)))
+
+
+def _find_blocks(lines: list[str], source: str = "") -> list[_Block]:
     blocks: list[_Block] = []
     i = 0
     n = len(lines)
     while i < n:
-        head = _header_at(lines, i)
+        _orphan_check(lines, i, source)
+        head = _header_at(lines, i, source)
         if head is None:
             i += 1
             continue
@@ -386,6 +435,12 @@ def _find_blocks(lines: list[str]) -> list[_Block]:
                 break
             if _title_pair(lines, k) is not None:
                 break
+            parts = _row_parts(s)
+            j = _JUNK.search(s if parts is None else parts[0])
+            if j and (parts is None or (j.start(1) > 0 and s[j.start(1) - 1].isdigit())):
+                # not a section heading, not a label: a junk cell
+                raise ReadError(f"{j.group(1)!r} where a cell belongs: {s!r}", source=source,
+                                where=f"line {k + 1}", expected="numbers or SSB symbols")
             fm = _FOOTNOTE_LINE.match(s)
             if fm and fm.group(1) in markers and block.rows:
                 block.footnotes.append(f"{fm.group(1)} {fm.group(2)}")
@@ -397,12 +452,13 @@ def _find_blocks(lines: list[str]) -> list[_Block]:
                 k += 1
                 continue
             if (parts is None and block.rows and k + 1 < n and lines[k + 1]
-                    and _row_parts(lines[k + 1]) is not None and _header_at(lines, k) is None):
+                    and _row_parts(lines[k + 1]) is not None
+                    and _header_at(lines, k, source) is None):
                 group = s
                 block.sections.append((k + 1, s))
                 k += 1
                 continue
-            if parts is None and block.rows and _header_at(lines, k) is not None:
+            if parts is None and block.rows and _header_at(lines, k, source) is not None:
                 break
             break
         block.end_line = k
@@ -1122,9 +1178,9 @@ def read(data: bytes, source: str) -> list[Table]:
     """Every table of a web page copied as text; ReadError when a row cannot be split."""
     from . import decode
 
-    text = decode(data, source)
+    text = decode(data, source, ("utf-8-sig", "cp1252"))
     lines = [_clean(x) for x in text.splitlines()]
-    blocks = _find_blocks(lines)
+    blocks = _find_blocks(lines, source)
     if not blocks:
         raise ReadError("no table found", source=source,
                         expected="a title, a header line and rows like 'Total66 07731 968'")
