@@ -94,7 +94,7 @@ class Case:
 
 def _blocks(text: str) -> list:
     lines = [webtext._clean(x) for x in text.splitlines()]
-    blocks = webtext._find_blocks(lines)
+    blocks = webtext._find_blocks(lines, "x")
     for b in blocks:
         webtext._resolve(b, "x")
     return blocks
