@@ -55,6 +55,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -479,7 +480,7 @@ class _Identity:
     b: int
     sign: int  # target = a + sign * b
 
-    def holds(self, v: list[float]) -> bool | None:
+    def holds(self, v: tuple[float, ...]) -> bool | None:
         x, y, z = v[self.target], v[self.a], v[self.b]
         if math.isnan(x) or math.isnan(y) or math.isnan(z):
             return None
@@ -497,8 +498,9 @@ def _implied(name: str, sign: int) -> bool:
     return "total" in n or n in ("males and females", "both sexes", "sum")
 
 
-def _values(cands: tuple[str, ...]) -> list[float]:
-    return [_parse(c)[0] if c not in _SYMBOL_CELLS or c == "-" else math.nan for c in cands]
+@lru_cache(maxsize=1 << 16)
+def _values(cands: tuple[str, ...]) -> tuple[float, ...]:
+    return tuple([_parse(c)[0] if c not in _SYMBOL_CELLS or c == "-" else math.nan for c in cands])
 
 
 def _show(c: tuple[str, ...]) -> str:
