@@ -38,11 +38,13 @@ What the reader decided is in `Table.meta` (and, in words with line numbers, in
 
 - `meta["assumed"]`: rows whose split an identity chose. A list of
   `{"line", "row" (code of the row category), "label", "rule" (the identity, in header
-  names), "columns" (the header names it binds), "chosen", "candidates"}`. On that row
+  names), "columns" (the header names it binds), "chosen", "candidates" (at most 8),
+  "splits" (how many formatting allows)}`. On that row
   the identity holds by construction: count it as assumed, not as checked.
 - `meta["split_candidates"]`: rows read by formatting evidence alone, because no split
   satisfies the identities or several do. A list of `{"line", "row", "label", "why",
-  "chosen", "candidates"}` (cells as printed); a finding on that row should show them.
+  "chosen", "candidates", "splits"}` (cells as printed, candidates best first, at most
+  8); a finding on that row should show them.
 - `meta["identities_used"]`, `meta["decimals_by_column"]`, `meta["reference_period"]`
   (with a note saying where the period came from: header, title, page heading, the
   page's time series, and only as a last resort figures that recur).
@@ -84,6 +86,8 @@ _END_LINES = ("explanation of symbols",)
 _MAX_SPLITS = 5000
 #: more columns than any SSB web table has: refused (bounded time, no deep structures)
 _MAX_COLUMNS = 200
+#: candidate splits kept per row in meta (the best by formatting evidence first)
+_MAX_SHOWN = 8
 _MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2012": "-", "\u00a0": " ",
                         "\u2009": " ", "\u202f": " ", "\u2007": " "})
 
@@ -1124,12 +1128,14 @@ def _finish(block: _Block, index: int, prefix: str, source: str, dims: list[Dime
             {"line": a["line"], "row": rows.codes[a["row"]], "label": block.rows[a["row"]].label,
              "rule": "; ".join(a["identities"]),
              "columns": [block.columns[j] for j in a["columns"]],
-             "chosen": a["chosen"], "candidates": a["candidates"]}
+             "chosen": a["chosen"], "candidates": a["candidates"][:_MAX_SHOWN],
+             "splits": len(a["candidates"]) + 1}
             for a in block.assumed]
     if block.uncertain:
         meta["split_candidates"] = [
             {"line": u["line"], "row": rows.codes[u["row"]], "label": block.rows[u["row"]].label,
-             "why": u["why"], "chosen": u["chosen"], "candidates": u["candidates"]}
+             "why": u["why"], "chosen": u["chosen"], "candidates": u["candidates"][:_MAX_SHOWN],
+             "splits": len(u["candidates"]) + 1}
             for u in block.uncertain]
     footnotes = list(block.footnotes)
     if block.markers:
