@@ -268,6 +268,7 @@ def test_inconsistent_row_reads_and_the_audit_names_it(seeds: Path) -> None:
     assert v(t, citizenship="Africa", contents="net_immigration", time="2024") == 2116
     [err] = _errors_at(tables, "002-1", "Africa")
     assert (err.actual, err.expected) == (2116, 2115)
+    assert "line 21" in err.message and "2 864 | 74 | 92 116 | 2 658" in err.message
 
 
 def test_identity_that_chose_a_split_is_assumed_on_that_row(seeds: Path) -> None:
