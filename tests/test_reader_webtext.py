@@ -530,3 +530,20 @@ def test_windows_1252_page_reads(seeds: Path, t002: dict[str, Table]) -> None:
     got = read_bytes(data, P002)
     assert all(t.equals(t002[t.id]) for t in got)
     assert got[1].dim("region").labels[-1] == "Finnmark - Finnmárku - Finmarkku"
+
+
+def test_typo_in_a_figure_that_dates_a_column_keeps_its_period(seeds: Path) -> None:
+    # 52 578 (net immigration 2023, also in the time series) transposed to 25 578: the
+    # column stays 2023 (period from the page's structure), so the cross-table check
+    # against the series names 2023
+    from migaudit import audit
+
+    text = _page(seeds).replace("Total66 07731 96834 10952 578", "Total66 07731 96834 10925 578")
+    tables = webtext.read(text.encode(), P002)
+    t = tables[0]
+    assert t.dim("time").codes == ("2024", "2023") and t.meta["reference_period"] == "2024"
+    assert v(t, citizenship="Total", contents="net_immigration", time="2023") == 25578
+    found = [x for x in audit(tables).violation_list
+             if x.severity == "error" and x.table == "002-1" or (x.other or {}).get("table") == "002-1"]
+    assert any(x.where.get("time") == "2023" or (x.other or {}).get("where", {}).get("time") == "2023"
+               for x in found), found
