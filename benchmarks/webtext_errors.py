@@ -14,7 +14,19 @@ classifies each:
   absorbed    the page read, no error at the row: the row was re-split into a reading that
               satisfies every invariant (the reader marks such rows in meta["assumed"])
 
-Detection rate = detected / detectable, per table.
+Detection rate = detected / detectable, per table. Measured with `--per-table 40 --seed 1`
+(the same 360 cases for both; detectable = 34, 40, 40, 1, 10, 40, 40, 20, 40):
+
+  table                                  before (efb88f5)          after (branch webtext)
+  002-1 migration by citizenship          6%  (32 exit 2)          100%  (0 exit 2)
+  002-2 migrations by county             28%  (29 exit 2)          100%
+  002-3 immigration/emigration 1972–     98%  (1 exit 2)           100%
+  002-4 internal migration 2015–2024    100%  (1 detectable)       100%
+  002-5 internal migration by level       0%  (10 absorbed)        100%
+  004-1 population and changes          98%  (1 exit 2)           100%
+  004-2 migration in the quarter          0%  (40 exit 2)          100%
+  004-3 population by age               100%                       100%
+  004-4 foreign citizens by sex          98%  (1 exit 2)           100%
 """
 
 from __future__ import annotations
