@@ -360,4 +360,17 @@ def assemble(tables: list[Table], cubes: list[Cube], outcomes: list[Outcome], fa
     result = AuditResult(tables, outcomes, families, ignored)
     result.not_applied = not_applied(ruleset, outcomes, cubes)
     localize(result, cubes, ruleset, localize_options)
+    attach_split_candidates(result)
     return result
+
+
+def attach_split_candidates(result: AuditResult) -> None:
+    """A finding on a row a reader split by formatting evidence alone (web text whose cell
+    borders were lost: `meta["split_candidates"]`) shows the other ways the row reads."""
+    by_table = {t.id: t.meta.get("split_candidates") or [] for t in result.tables}
+    for v in result.violation_list:
+        for u in by_table.get(v.table, []):
+            if u.get("label") in v.where.values():
+                others = "; ".join(" | ".join(c) for c in u.get("candidates", [])[:4])
+                v.message += (f" [line {u['line']}: the page's digits were read as "
+                              f"{' | '.join(u['chosen'])}; other splits: {others or 'none'}]")

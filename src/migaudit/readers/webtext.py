@@ -2,7 +2,7 @@
 
 Copying an ssb.no statistics page drops the cell borders: `Total66 07731 96834 10952 578`
 is Total | 66 077 | 31 968 | 34 109 | 52 578, and the column headers run together
-(`ImmigrationEmigrationNet immigration`). Nothing may be guessed, so this reader
+(`ImmigrationEmigrationNet immigration`). Nothing may be guessed silently, so this reader
 
 1. finds the tables in the page: a title (often printed twice, maybe with footnote
    markers glued on: `by county1`), a header line (or two), rows, and an end
@@ -11,18 +11,43 @@ is Total | 66 077 | 31 968 | 34 109 | 52 578, and the column headers run togethe
 2. splits the header at lowercase/`)`/digit → Uppercase boundaries and between glued
    periods (`2nd quarter 20212nd quarter 2020`);
 3. enumerates *every* way to split each row's numeric tail into exactly as many cells
-   as the header has columns (a number is `-?\\d{1,3}( \\d{3})*` or a decimal; a
-   thousands group is exactly three digits; no leading zeros except a lone 0; the copy
-   never puts a cell border at a space);
-4. resolves ambiguous rows with the table's own arithmetic: the decimals each column
-   shows in unambiguous rows, and identities between columns (c = a − b, c = a + b)
-   that hold in the unambiguous rows (or that a `Net …`/`Change …`/`… total` header
-   implies). A row keeps the one split that satisfies them and gets a note saying so;
-   no split or several → `ReadError` naming the line and the candidates.
+   as the header has columns, allowed by number formatting alone (a number is
+   `-?\\d{1,3}( \\d{3})*` or a decimal; a thousands group is exactly three digits; no
+   leading zeros except a lone 0; the copy never puts a cell border at a space; a column
+   keeps the decimals it shows in the rows that split one way only);
+4. chooses without trusting the figures, because a page with a typo is the page that
+   needs auditing:
+   - one split → taken;
+   - several, and the table's identities between columns (c = a − b, c = a + b: found in
+     the rows that split one way — a quarter of them may break it, one typo must not make
+     the arithmetic unknown — or implied by a `Net …`/`… total` header) allow exactly
+     one → taken, and the identity that chose it is *assumed* on that row, not checked;
+   - none allowed, or several → formatting evidence chooses (the digit counts and signs
+     of the column in the other rows, the same figure elsewhere on the page); the row is
+     read, so the audit reports the broken identity at that row, and the candidates are
+     kept for the finding.
+   A page is unreadable (`ReadError` naming the line) only when a row has no split that
+   formatting allows.
 
 A row with fewer cells than columns (`6-12 years448 573-`: one number and a lone `-`
 where three percentages belong) is not padded: the cells that cannot be placed are `..`
 (not available) and a note names the line and what the page showed.
+
+What the reader decided is in `Table.meta` (and, in words with line numbers, in
+`Table.notes`); the audit and its reports may read these keys:
+
+- `meta["assumed"]`: rows whose split an identity chose. A list of
+  `{"line", "row" (code of the row category), "label", "rule" (the identity, in header
+  names), "columns" (the header names it binds), "chosen", "candidates" (at most 8),
+  "splits" (how many formatting allows)}`. On that row
+  the identity holds by construction: count it as assumed, not as checked.
+- `meta["split_candidates"]`: rows read by formatting evidence alone, because no split
+  satisfies the identities or several do. A list of `{"line", "row", "label", "why",
+  "chosen", "candidates", "splits"}` (cells as printed, candidates best first, at most
+  8); a finding on that row should show them.
+- `meta["identities_used"]`, `meta["decimals_by_column"]`, `meta["reference_period"]`
+  (with a note saying where the period came from: header, title, page heading, the
+  page's time series, and only as a last resort figures that recur).
 """
 
 from __future__ import annotations
@@ -32,6 +57,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -58,8 +84,23 @@ _FOOTNOTE_LINE = re.compile(r"^(\d{1,2})\s?([A-ZÆØÅ].*)$")
 _TITLE_MARKERS = re.compile(r"^[\d ,]+$")
 _END_LINES = ("explanation of symbols",)
 _MAX_SPLITS = 5000
+#: more columns than any SSB web table has: refused (bounded time, no deep structures)
+_MAX_COLUMNS = 200
+#: candidate splits kept per row in meta (the best by formatting evidence first)
+_MAX_SHOWN = 8
 _MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2012": "-", "\u00a0": " ",
                         "\u2009": " ", "\u202f": " ", "\u2007": " "})
+
+
+def _text(data: bytes, strict: bool = True) -> str:
+    """UTF-8, else Windows-1252 (a page saved by a Windows browser); the head of a file
+    may end inside a UTF-8 character, so sniffing cuts the last bytes' errors loose."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        if not strict and e.start >= len(data) - 3:
+            return data[:e.start].decode("utf-8-sig")
+        return data.decode("cp1252", errors="strict" if strict else "replace")
 
 
 def sniff(head: bytes, source: str) -> int:
@@ -68,7 +109,7 @@ def sniff(head: bytes, source: str) -> int:
     The score stays low: the pattern is a symptom of a lossy copy, not a format marker,
     so every self-describing or tab-separated reader wins over this one.
     """
-    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    text = _text(head, strict=False).translate(_MINUS)
     stripped = text.lstrip()
     if not stripped or stripped[0] in "{[" or stripped.startswith("PAR1"):
         return 0
@@ -113,8 +154,10 @@ def _ends(tail: str, p: int) -> list[int]:
 
 
 class _Splitter:
-    """Memoised split counting and listing for one tail (dynamic programming over
-    (position, cells left), so a long run of digits costs O(length × cells))."""
+    """Split counting and listing for one tail by dynamic programming over (position,
+    cells left), iterative so that a row of 1,200 cells costs no recursion: O(length ×
+    cells) states at most, and a table with more than `_MAX_COLUMNS` columns is refused
+    before any of this runs."""
 
     def __init__(self, tail: str) -> None:
         self.tail = tail
@@ -127,26 +170,44 @@ class _Splitter:
         return self._ends[p]
 
     def count(self, p: int, k: int) -> int:
-        if k == 0:
-            return 1 if p == len(self.tail) else 0
-        key = (p, k)
-        if key not in self._count:
+        n = len(self.tail)
+        memo = self._count
+        stack = [(p, k)]
+        while stack:
+            q, j = stack[-1]
+            if (q, j) in memo:
+                stack.pop()
+                continue
+            if j == 0 or n - q < j:
+                memo[q, j] = 1 if (j == 0 and q == n) else 0
+                stack.pop()
+                continue
+            todo = [(e, j - 1) for e in self.ends(q) if (e, j - 1) not in memo]
+            if todo:
+                stack.extend(todo)
+                continue
             total = 0
-            for e in self.ends(p):
-                total += self.count(e, k - 1)
+            for e in self.ends(q):
+                total += memo[e, j - 1]
                 if total > _MAX_SPLITS:
                     break
-            self._count[key] = min(total, _MAX_SPLITS + 1)
-        return self._count[key]
+            memo[q, j] = min(total, _MAX_SPLITS + 1)
+            stack.pop()
+        return memo[p, k]
 
     def listing(self, p: int, k: int) -> list[tuple[str, ...]]:
-        if k == 0:
-            return [()] if p == len(self.tail) else []
+        if self.count(p, k) == 0:
+            return []
         out: list[tuple[str, ...]] = []
-        for e in self.ends(p):
-            if self.count(e, k - 1):
-                cell = self.tail[p:e]
-                out.extend((cell, *rest) for rest in self.listing(e, k - 1))
+        stack: list[tuple[int, int, tuple[str, ...]]] = [(p, k, ())]
+        while stack:
+            q, j, done = stack.pop()
+            if j == 0:
+                out.append(done)
+                continue
+            for e in reversed(self.ends(q)):
+                if self.count(e, j - 1):
+                    stack.append((e, j - 1, (*done, self.tail[q:e])))
         return out
 
 
@@ -257,6 +318,10 @@ class _Block:
     formats: list[set[str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     identities: list[str] = field(default_factory=list)
+    #: rows whose split an identity chose: that identity is assumed there, not checked
+    assumed: list[dict] = field(default_factory=list)
+    #: rows read by formatting evidence alone (no split satisfies the identities, or several do)
+    uncertain: list[dict] = field(default_factory=list)
 
 
 def _title_pair(lines: list[str], i: int) -> tuple[str, list[str]] | None:
@@ -277,8 +342,12 @@ def _fits(columns: list[str], row: tuple[str, str]) -> bool:
     return count_splits(row[1], len(columns)) > 0
 
 
-def _header_at(lines: list[str], i: int) -> tuple[list[int], list[str], str | None] | None:
-    """(header line numbers, columns, stub caption) when a table header starts at line i."""
+def _header_at(lines: list[str], i: int, source: str = ""
+               ) -> tuple[list[int], list[str], str | None] | None:
+    """(header line numbers, columns, stub caption) when a table header starts at line i.
+
+    The header must fit one of the first rows below it (not only the first: one damaged
+    row must not make its table vanish; it is then the row that is refused or read)."""
     s = lines[i]
     if not s or _row_parts(s) is not None or s.lower() in _END_LINES:
         return None
@@ -290,10 +359,19 @@ def _header_at(lines: list[str], i: int) -> tuple[list[int], list[str], str | No
     nxt = lines[i + 1] if i + 1 < len(lines) else ""
     row = _row_parts(nxt) if nxt else None
     if row is not None:
+        if len(cols) > _MAX_COLUMNS:
+            raise ReadError(f"a header of {len(cols)} columns", source=source,
+                            where=f"line {i + 1}",
+                            expected=f"at most {_MAX_COLUMNS} columns in a web table")
         stub = None
         if len(cols) > 1 and _is_period(cols[0]) and not any(_is_period(c) for c in cols[1:]):
             stub, cols = cols[0], cols[1:]
-        if _fits(cols, row):
+        rows = [row]
+        for d in range(2, 5):
+            if i + d >= len(lines) or (r := _row_parts(lines[i + d])) is None:
+                break
+            rows.append(r)
+        if any(_fits(cols, r) for r in rows):
             return [i], cols, stub
         return None
     # a two-line header: the last column of line i spans the columns of line i+1
@@ -308,12 +386,37 @@ def _header_at(lines: list[str], i: int) -> tuple[list[int], list[str], str | No
     return None
 
 
-def _find_blocks(lines: list[str]) -> list[_Block]:
+_JUNK = re.compile(r"(?:^|[^A-Za-z])?(nan|NaN|NAN|inf|Inf|INF|[Ii]nfinity|null|NULL|None|"
+                   r"n/a|N/A)[\d .:-]*$")
+
+
+def _orphan_check(lines: list[str], i: int, source: str) -> None:
+    """A title printed twice, then a header: its rows must follow, and fit it."""
+    pair = _title_pair(lines, i)
+    if pair is None or i + 2 >= len(lines):
+        return
+    head = lines[i + 2]
+    if (not head or _row_parts(head) is not None or head.lower() in _END_LINES
+            or _title_pair(lines, i + 2) is not None or len(_split_header(head)) < 2):
+        return
+    after = lines[i + 3] if i + 3 < len(lines) else ""
+    if not after or after.lower() in _END_LINES or _title_pair(lines, i + 3) is not None:
+        raise ReadError(f"table {pair[0]!r} has a header and no rows", source=source,
+                        where=f"line {i + 4}" if i + 3 < len(lines) else f"line {i + 3}",
+                        expected="rows under the header " + repr(head))
+    if _row_parts(after) is not None and _header_at(lines, i + 2, source) is None:
+        raise ReadError(f"table {pair[0]!r}: no row splits into the "
+                        f"{len(_split_header(head))} columns of its header", source=source,
+                        where=f"line {i + 4}", expected=" | ".join(_split_header(head)))
+
+
+def _find_blocks(lines: list[str], source: str = "") -> list[_Block]:
     blocks: list[_Block] = []
     i = 0
     n = len(lines)
     while i < n:
-        head = _header_at(lines, i)
+        _orphan_check(lines, i, source)
+        head = _header_at(lines, i, source)
         if head is None:
             i += 1
             continue
@@ -337,6 +440,12 @@ def _find_blocks(lines: list[str]) -> list[_Block]:
                 break
             if _title_pair(lines, k) is not None:
                 break
+            parts = _row_parts(s)
+            j = _JUNK.search(s if parts is None else parts[0])
+            if j and (parts is None or (j.start(1) > 0 and s[j.start(1) - 1].isdigit())):
+                # not a section heading, not a label: a junk cell
+                raise ReadError(f"{j.group(1)!r} where a cell belongs: {s!r}", source=source,
+                                where=f"line {k + 1}", expected="numbers or SSB symbols")
             fm = _FOOTNOTE_LINE.match(s)
             if fm and fm.group(1) in markers and block.rows:
                 block.footnotes.append(f"{fm.group(1)} {fm.group(2)}")
@@ -348,12 +457,13 @@ def _find_blocks(lines: list[str]) -> list[_Block]:
                 k += 1
                 continue
             if (parts is None and block.rows and k + 1 < n and lines[k + 1]
-                    and _row_parts(lines[k + 1]) is not None and _header_at(lines, k) is None):
+                    and _row_parts(lines[k + 1]) is not None
+                    and _header_at(lines, k, source) is None):
                 group = s
                 block.sections.append((k + 1, s))
                 k += 1
                 continue
-            if parts is None and block.rows and _header_at(lines, k) is not None:
+            if parts is None and block.rows and _header_at(lines, k, source) is not None:
                 break
             break
         block.end_line = k
@@ -374,7 +484,7 @@ class _Identity:
     b: int
     sign: int  # target = a + sign * b
 
-    def holds(self, v: list[float]) -> bool | None:
+    def holds(self, v: tuple[float, ...]) -> bool | None:
         x, y, z = v[self.target], v[self.a], v[self.b]
         if math.isnan(x) or math.isnan(y) or math.isnan(z):
             return None
@@ -392,8 +502,9 @@ def _implied(name: str, sign: int) -> bool:
     return "total" in n or n in ("males and females", "both sexes", "sum")
 
 
-def _values(cands: tuple[str, ...]) -> list[float]:
-    return [_parse(c)[0] if c not in _SYMBOL_CELLS or c == "-" else math.nan for c in cands]
+@lru_cache(maxsize=1 << 16)
+def _values(cands: tuple[str, ...]) -> tuple[float, ...]:
+    return tuple([_parse(c)[0] if c not in _SYMBOL_CELLS or c == "-" else math.nan for c in cands])
 
 
 def _show(c: tuple[str, ...]) -> str:
@@ -426,8 +537,98 @@ def _fits_formats(cells: tuple[str, ...], formats: list[set[str]]) -> bool:
                for j, c in enumerate(cells))
 
 
-def _resolve(block: _Block, source: str) -> None:
-    """Choose one split per row; fill block.cells; ReadError when arithmetic cannot decide."""
+def _digits(cell: str) -> int:
+    return len(cell.lstrip("-").split(".", 1)[0].replace(" ", ""))
+
+
+class _Evidence:
+    """How a column's figures look in the rows that split one way only (digit counts,
+    signs) and which figures the page prints elsewhere: the tie-breaker that never asks
+    whether the figures are right."""
+
+    def __init__(self, rows: list[tuple[str, ...]], n: int, page: Counter[float]) -> None:
+        self.digits: list[Counter[int]] = [Counter() for _ in range(n)]
+        self.neg: list[Counter[bool]] = [Counter() for _ in range(n)]
+        for cells in rows:
+            for j, c in enumerate(cells):
+                if _fmt(c) != "sym":
+                    self.digits[j][_digits(c)] += 1
+                    self.neg[j][c.startswith("-")] += 1
+        self.page = page
+
+    def score(self, cells: tuple[str, ...], formats: list[set[str]]) -> float:
+        total = 0.0
+        for j, c in enumerate(cells):
+            if _fmt(c) == "sym":
+                continue
+            if formats[j] and _fmt(c) not in formats[j]:
+                total -= 8.0
+            d, seen = _digits(c), self.digits[j]
+            k = sum(seen.values())
+            if k:
+                near = seen[d] + 0.3 * (seen[d - 1] + seen[d + 1])
+                total += math.log((near + 0.2) / (k + 0.2))
+                neg = self.neg[j]
+                total += math.log((neg[c.startswith("-")] + 0.5) / (k + 1.0))
+            v = _parse(c)[0]
+            if _telling(v) and self.page[v]:
+                total += 1.0
+        return total
+
+
+def _page_figures(blocks: list[_Block]) -> Counter[float]:
+    """Figures of rows that split one way only, over the whole page."""
+    out: Counter[float] = Counter()
+    for b in blocks:
+        n = len(b.columns)
+        for row in b.rows:
+            if count_splits(row.tail, n) == 1:
+                for c in splits(row.tail, n)[0]:
+                    v = _parse(c)[0] if _fmt(c) != "sym" else math.nan
+                    if _telling(v):
+                        out[v] += 1
+    return out
+
+
+def _distinct(idents: list[_Identity], names: list[str]) -> list[_Identity]:
+    """One form of each identity (c = a − b, a = b + c and b = a − c are one): the form
+    whose target the header names (`Net …`, `… total`), else the rightmost target."""
+    best: dict[frozenset[tuple[int, int]], _Identity] = {}
+    for i in idents:
+        coef = {i.target: 1, i.a: -1, i.b: -i.sign}
+        flip = 1 if coef[min(coef)] > 0 else -1
+        key = frozenset((j, c * flip) for j, c in coef.items())
+        old = best.get(key)
+        rank = (_implied(names[i.target], i.sign), i.target)
+        if old is None or rank > (_implied(names[old.target], old.sign), old.target):
+            best[key] = i
+    return [i for i in idents if i in best.values()]
+
+
+def _placeable(c: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Short splits that start with a number and end in symbols only (`448 573-`): only a
+    row that shows a symbol where cells belong is short by design; digits alone that fill
+    too few cells are a damaged copy."""
+    out = []
+    for x in c:
+        first = next((k for k, cell in enumerate(x) if _fmt(cell) == "sym"), None)
+        if _fmt(x[0]) != "sym" and first is not None and all(
+                _fmt(cell) == "sym" for cell in x[first:]):
+            out.append(x)
+    return out
+
+
+def _resolve(block: _Block, source: str, page: Counter[float] | None = None) -> None:
+    """Choose one split per row and fill block.cells.
+
+    The choice never depends on the figures being right: every split number formatting
+    allows is a candidate; one candidate → taken; several → the one the table's identities
+    allow (recorded in block.assumed: that identity is then assumed, not checked, on the
+    row); none or several allowed → formatting evidence (digit counts of the column,
+    the same figure elsewhere on the page) chooses, the row is read, and block.uncertain
+    keeps the candidates so the audit's finding can show them. ReadError only for a row
+    no split of which formatting allows.
+    """
     n = len(block.columns)
     cands: list[list[tuple[str, ...]]] = []
     for row in block.rows:
@@ -437,9 +638,11 @@ def _resolve(block: _Block, source: str) -> None:
                             where=f"line {row.line}", expected="a row the arithmetic can decide")
         cands.append(splits(row.tail, n))
     first_count = [len(c) for c in cands]
+    allowed = [list(c) for c in cands]
 
     # 1. the decimals of each column: SSB prints a column with a fixed number of decimals,
-    #    so the format most rows with a single split show is the column's format
+    #    so the format most rows with a single split show is the column's format. A row
+    #    none of whose splits keeps them is a short row (below) or else keeps them all.
     formats: list[set[str]] = [set() for _ in range(n)]
     for _ in range(3):
         seen: list[Counter[str]] = [Counter() for _ in range(n)]
@@ -454,7 +657,8 @@ def _resolve(block: _Block, source: str) -> None:
                 formats[j] = {f for f, k in seen[j].items() if k == top}
         cands = [[x for x in c if _fits_formats(x, formats)] for c in cands]
 
-    # rows that fit no split into n cells: fewer cells than columns
+    # rows that fit no split into n cells: fewer cells than columns (placed below when a
+    # symbol stands where cells belong), else the splits that break the column decimals
     short: dict[int, list[tuple[str, ...]]] = {}
     for r_i, row in enumerate(block.rows):
         if cands[r_i]:
@@ -462,13 +666,19 @@ def _resolve(block: _Block, source: str) -> None:
         for k in range(n - 1, 0, -1):
             c = [x for x in splits(row.tail, k) if _fits_formats(x, formats)]
             if c:
-                short[r_i] = c
+                if len(_placeable(c)) == 1:
+                    short[r_i] = c
                 break
-        if r_i not in short:
-            why = (f" whose cells keep the decimals of their columns "
-                   f"({', '.join('/'.join(sorted(f)) or 'any' for f in formats)})"
-                   if first_count[r_i] else "")
-            raise ReadError(f"{row.label!r}: cannot split {row.tail!r} into {n} cells{why}",
+        if r_i not in short and allowed[r_i]:
+            cands[r_i] = allowed[r_i]
+            block.notes.append(
+                f"line {row.line}: no split keeps the decimals of every column "
+                f"({', '.join('/'.join(sorted(f)) or 'any' for f in formats)}); "
+                "read from the splits that do not")
+        elif r_i not in short:
+            shown = f": {'; '.join(_show(x) for x in c[:8])}" if c else ""
+            raise ReadError(f"{row.label!r}: cannot split {row.tail!r} into {n} cells"
+                            + (f" or place fewer{shown}" if c else ""),
                             source=source, where=f"line {row.line}",
                             expected=f"{n} cells under {' | '.join(block.columns)}")
     for r_i, c in enumerate(cands):
@@ -480,15 +690,16 @@ def _resolve(block: _Block, source: str) -> None:
 
     # 2. identities between integer columns. One found in the data needs two distinct
     #    rows with a single split where it holds with no zero term (zeros and equal
-    #    columns make coincidences) and no such row where it fails; one the header
-    #    implies (`Net …` = a − b, `… total` = a + b) needs no support, but must be the
-    #    only member of its family that every row of the table can satisfy.
+    #    columns make coincidences) and fails in at most a quarter as many (one typo
+    #    must not make the table's arithmetic unknown); one the header implies (`Net …`
+    #    = a − b, `… total` = a + b) needs no support, but must be the member of its
+    #    family that the most rows can satisfy.
     ints = [j for j in range(n) if formats[j] <= {"int"}]
     full = [r for r in range(len(cands)) if r not in short]
     unique = [_values(cands[r][0]) for r in full if len(cands[r]) == 1]
     ambiguous = [r for r in full if len(cands[r]) > 1]
     accepted: list[_Identity] = []
-    families: dict[tuple[int, int], list[_Identity]] = {}
+    families: dict[tuple[int, int], list[tuple[int, _Identity]]] = {}
     if ambiguous:
         for t in ints:
             for a in ints:
@@ -500,36 +711,69 @@ def _resolve(block: _Block, source: str) -> None:
                             continue
                         ident = _Identity(t, a, b, sign)
                         held = [ident.holds(v) for v in unique]
-                        if any(h is False for h in held):
-                            continue
+                        fails = sum(1 for h in held if h is False)
                         support = {(v[t], v[a], v[b]) for v, h in zip(unique, held, strict=True)
                                    if h and v[t] and v[a] and v[b]}
-                        if len(support) >= 2:
+                        if len(support) >= 2 and 4 * fails <= len(support):
                             accepted.append(ident)
-                        elif _implied(block.columns[t], sign) and all(
-                                any(ident.holds(_values(x)) is not False for x in cands[r])
-                                for r in ambiguous):
-                            families.setdefault((t, sign), []).append(ident)
+                        elif _implied(block.columns[t], sign):
+                            can = sum(1 for r in ambiguous if any(
+                                ident.holds(_values(x)) for x in cands[r]))
+                            score = can + sum(1 for h in held if h) - fails
+                            if score > 0:
+                                families.setdefault((t, sign), []).append((score, ident))
+    def order(m: tuple[int, _Identity]) -> tuple[int, int]:
+        # ties go to the reading order of SSB's headers: `Net` after its two terms
+        i = m[1]
+        return -m[0], 0 if i.a < i.b < i.target else 1
+
     for members in families.values():
-        if len(members) == 1:
-            accepted.append(members[0])
+        members.sort(key=order)
+        if len(members) == 1 or order(members[0]) < order(members[1]):
+            accepted.append(members[0][1])
+    accepted = _distinct(accepted, block.columns)
+    evidence = _Evidence([cands[r][0] for r in full if len(cands[r]) == 1], n,
+                         page if page is not None else Counter())
     for r in ambiguous:
         row = block.rows[r]
-        kept = [x for x in cands[r]
-                if all(i.holds(_values(x)) is not False for i in accepted)]
-        if len(kept) != 1:
-            shown = "; ".join(_show(x) for x in (kept or cands[r])[:8])
-            why = ("no split satisfies " if not kept else "several splits satisfy ") + (
-                ", ".join(i.text(block.columns) for i in accepted) or "any identity found")
-            raise ReadError(
-                f"{row.label!r}: {len(cands[r])} ways to split {row.tail!r} into {n} cells "
-                f"and {why}: {shown}", source=source, where=f"line {row.line}",
-                expected="a row whose numbers satisfy the table's arithmetic")
-        deciders = _deciders(accepted, kept[0], cands[r], block.columns)
+        held = {x: sum(1 for i in accepted if i.holds(_values(x)) is not False)
+                for x in cands[r]}
+        kept = [x for x in cands[r] if held[x] == len(accepted)]
+        rank = sorted(cands[r], key=lambda x: (-held[x], -evidence.score(x, formats)))
+        if len(kept) == 1:
+            deciders = _deciders(accepted, kept[0], cands[r], block.columns)
+            block.notes.append(
+                f"line {row.line}: {first_count[r]} splits possible; chose {_show(kept[0])} "
+                "by " + ", ".join(i.text(block.columns) for i in deciders)
+                + " (assumed there, not checked)")
+            block.assumed.append({
+                "line": row.line, "row": r, "chosen": list(kept[0]),
+                "identities": [i.text(block.columns) for i in deciders],
+                "columns": sorted({j for i in deciders for j in (i.target, i.a, i.b)}),
+                "candidates": [list(x) for x in cands[r] if x != kept[0]]})
+            cands[r] = kept
+            continue
+        chosen = rank[0]
+        if kept and len(kept) < len(cands[r]):
+            used = [i for i in accepted if any(i.holds(_values(x)) is False for x in cands[r])]
+            block.assumed.append({
+                "line": row.line, "row": r, "chosen": list(chosen),
+                "identities": [i.text(block.columns) for i in used],
+                "columns": sorted({j for i in used for j in (i.target, i.a, i.b)}),
+                "candidates": [list(x) for x in cands[r] if x != chosen]})
+        if kept:
+            why = ("several splits satisfy " + (", ".join(
+                i.text(block.columns) for i in accepted) or "the table (no identity found)"))
+        else:
+            why = "no split satisfies " + ", ".join(i.text(block.columns) for i in accepted)
         block.notes.append(
-            f"line {row.line}: {first_count[r]} splits possible; chose {_show(kept[0])} by "
-            + ", ".join(i.text(block.columns) for i in deciders))
-        cands[r] = kept
+            f"line {row.line}: {first_count[r]} splits possible and {why}; read as "
+            f"{_show(chosen)} by the digits each column shows in the other rows "
+            f"(other candidates: {'; '.join(_show(x) for x in rank[1:6])})")
+        block.uncertain.append({
+            "line": row.line, "row": r, "chosen": list(chosen), "why": why,
+            "candidates": [list(x) for x in rank[1:]]})
+        cands[r] = [chosen]
     block.identities = [i.text(block.columns) for i in accepted]
 
     # 3. rows with fewer cells than columns: place what fits, the rest is `..`
@@ -539,17 +783,7 @@ def _resolve(block: _Block, source: str) -> None:
         if r_i not in short:
             cells.append([_parse(x) for x in c[0]])
             continue
-        # only a row that shows a symbol where cells belong (`448 573-`) is short by
-        # design; digits alone that fill too few cells are a damaged copy
-        placed = [x for x in short[r_i] if _fmt(x[0]) != "sym"
-                  and any(_fmt(cell) == "sym" for cell in x)
-                  and all(_fmt(cell) == "sym" for cell in x[x.index(next(
-                      c for c in x if _fmt(c) == "sym")):])]
-        if len(placed) != 1:
-            raise ReadError(
-                f"{row.label!r}: {row.tail!r} has fewer cells than the {n} columns and "
-                f"cannot be placed: {'; '.join(_show(x) for x in short[r_i][:8])}",
-                source=source, where=f"line {row.line}", expected=f"{n} cells")
+        placed = _placeable(short[r_i])
         x = placed[0]
         nums = [cell for cell in x if _fmt(cell) != "sym"]
         lost = [cell for cell in x if _fmt(cell) == "sym"]
@@ -713,7 +947,8 @@ def _year_of(values: set[float], series: list[tuple[str, set[float]]], need: int
 
 
 def _build(block: _Block, index: int, prefix: str, source: str,
-           series: list[tuple[str, set[float]]], page_period: str | None) -> Table:
+           series: list[tuple[str, set[float]]], page_period: str | None,
+           page_year: tuple[str, str] | None = None) -> Table:
     n = len(block.columns)
     notes = [f"lines {block.title_line}–{block.end_line}: table {block.title!r}"
              + (f" (header line {block.header_lines[0]})" if len(block.header_lines) == 1
@@ -738,7 +973,15 @@ def _build(block: _Block, index: int, prefix: str, source: str,
         period = _period_code(block.stub)
     elif len(bare) == 1 and len(names) > 1 and not all(_is_period(c) for c in names):
         period = bare[0]
+    elif (m := re.search(r"(?<!\d)((?:19|20)\d\d)(?!\d)", block.title)) and not re.search(
+            r"(?<!\d)(?:19|20)\d\d ?[-–] ?(?:19|20)\d\d", block.title):
+        period = m.group(1)
+        notes.append(f"reference period {period}: from the title")
+    elif row_dim.role != "time" and page_year:
+        period = page_year[0]
+        notes.append(f"reference period {period}: {page_year[1]}")
     elif row_dim.role != "time" and series:
+        # last resort: the figures recur in one year's row of a time series on the page
         vals = {float(v) for v in values[symbols == sym.NUMBER].ravel() if _telling(v)}
         year = _year_of(vals, series, 2)
         if year:
@@ -769,8 +1012,9 @@ def _build(block: _Block, index: int, prefix: str, source: str,
     else:
         codes = [_measure_code(c, block.title) for c in names]
         repeated = [c for c, k in Counter(codes).items() if k > 1]
-        if repeated and series and row_dim.role != "time":
-            built = _split_repeated(block, row_dim, codes, values, symbols, series, notes)
+        if repeated and (series or period) and row_dim.role != "time":
+            built = _split_repeated(block, row_dim, codes, values, symbols, series, notes,
+                                    period)
             if built is not None:
                 dims, values, symbols, period = built
                 return _finish(block, index, prefix, source, dims, values, symbols, notes,
@@ -788,9 +1032,14 @@ def _build(block: _Block, index: int, prefix: str, source: str,
 
 def _split_repeated(block: _Block, row_dim: Dimension, codes: list[str], values: np.ndarray,
                     symbols: np.ndarray, series: list[tuple[str, set[float]]],
-                    notes: list[str]):
-    """A header that repeats a measure (`Net immigration` twice) gives two periods of it;
-    the periods come from the page's time series, where the same numbers recur."""
+                    notes: list[str], period: str | None = None):
+    """A header that repeats a measure (`Net immigration` twice) gives two periods of it.
+
+    With the table's period known from the page, the first column of the measure is that
+    period and a later one the year before (SSB shows the previous year beside the
+    current), unless the page's time series has the column's figures for another year.
+    Without it, the periods come from the time series alone. A typo in one figure moves
+    no column to another period: a figure that recurs nowhere is no evidence."""
     years: list[str | None] = []
     for j, code in enumerate(codes):
         if codes.count(code) == 1:
@@ -798,8 +1047,20 @@ def _split_repeated(block: _Block, row_dim: Dimension, codes: list[str], values:
             continue
         col = {float(v) for v, s in zip(values[:, j], symbols[:, j], strict=True)
                if s == sym.NUMBER and _telling(v)}
-        years.append(_year_of(col, series, 1))
+        years.append(_year_of(col, series, 1) if series else None)
     rep = [j for j, y in enumerate(years) if codes.count(codes[j]) > 1]
+    how = "the page's time series has the same numbers for"
+    if period and _YEAR.match(period):
+        seen: dict[str, int] = {}
+        for j in rep:
+            k = seen[codes[j]] = seen.get(codes[j], -1) + 1
+            if k == 0:
+                years[j] = period
+            elif years[j] is None or years[j] == period:
+                years[j] = str(int(period) - k)
+        how = (f"the table's period is {period}; the first column of a repeated measure is "
+               "that year and the next the year before (or the year whose time-series row "
+               "has its figures):")
     if any(years[j] is None for j in rep) or len({(codes[j], years[j]) for j in rep}) < len(rep):
         return None
     main = years[rep[0]]
@@ -816,7 +1077,7 @@ def _split_repeated(block: _Block, row_dim: Dimension, codes: list[str], values:
     shown = ", ".join(f"column {j + 1} = {years[j]}" for j in rep)
     notes.append(
         f"line {block.header_lines[0]}: the header repeats {block.columns[rep[0]]!r}; "
-        f"the page's time series has the same numbers for {shown}, so the other measures "
+        f"{how} {shown}, so the other measures "
         f"are {main} and the {', '.join(p for p in periods if p != main)} cells of "
         "measures the page does not show are '.' (no cell)")
     dims = [row_dim,
@@ -861,6 +1122,21 @@ def _finish(block: _Block, index: int, prefix: str, source: str, dims: list[Dime
         meta["decimals_by_column"] = decimals
     if block.identities:
         meta["identities_used"] = block.identities
+    rows = dims[0]
+    if block.assumed:
+        meta["assumed"] = [
+            {"line": a["line"], "row": rows.codes[a["row"]], "label": block.rows[a["row"]].label,
+             "rule": "; ".join(a["identities"]),
+             "columns": [block.columns[j] for j in a["columns"]],
+             "chosen": a["chosen"], "candidates": a["candidates"][:_MAX_SHOWN],
+             "splits": len(a["candidates"]) + 1}
+            for a in block.assumed]
+    if block.uncertain:
+        meta["split_candidates"] = [
+            {"line": u["line"], "row": rows.codes[u["row"]], "label": block.rows[u["row"]].label,
+             "why": u["why"], "chosen": u["chosen"], "candidates": u["candidates"][:_MAX_SHOWN],
+             "splits": len(u["candidates"]) + 1}
+            for u in block.uncertain]
     footnotes = list(block.footnotes)
     if block.markers:
         meta["title_footnote_markers"] = block.markers
@@ -875,6 +1151,30 @@ def _finish(block: _Block, index: int, prefix: str, source: str, dims: list[Dime
     )
 
 
+_UPDATED = re.compile(r"(?i)^updated:?\s.*?((?:19|20)\d\d)\b")
+
+
+def _page_year(lines: list[str], blocks: list[_Block]) -> tuple[str, str] | None:
+    """The year a statistics page is about, from its structure (never its figures): the
+    latest year row of a time series on the page, else the year before the page's
+    `Updated:` date (annual statistics are published the year after)."""
+    best: tuple[str, str] | None = None
+    for b in blocks:
+        if len(b.rows) > 1 and all(_YEAR.match(r.label) for r in b.rows):
+            last = max(b.rows, key=lambda r: r.label)
+            if best is None or last.label > best[0]:
+                best = (last.label, f"the latest year of the page's time series "
+                                    f"(line {last.line})")
+    if best:
+        return best
+    for i, s in enumerate(lines):
+        m = _UPDATED.match(s)
+        if m:
+            return (str(int(m.group(1)) - 1), f"the year before the page's update date "
+                    f"(line {i + 1}: {s!r})")
+    return None
+
+
 def _page_period(lines: list[str]) -> str | None:
     for s in lines[:5]:
         if _QUARTER.match(s):
@@ -886,15 +1186,18 @@ def read(data: bytes, source: str) -> list[Table]:
     """Every table of a web page copied as text; ReadError when a row cannot be split."""
     from . import decode
 
-    text = decode(data, source)
+    text = decode(data, source, ("utf-8-sig", "cp1252"))
     lines = [_clean(x) for x in text.splitlines()]
-    blocks = _find_blocks(lines)
+    blocks = _find_blocks(lines, source)
     if not blocks:
         raise ReadError("no table found", source=source,
                         expected="a title, a header line and rows like 'Total66 07731 968'")
+    page = _page_figures(blocks)
     for b in blocks:
-        _resolve(b, source)
+        _resolve(b, source, page)
     series = _series_years(blocks)
     prefix = Path(source).name.split("_")[0].split(".")[0] or "webtext"
     page_period = _page_period(lines)
-    return [_build(b, i + 1, prefix, source, series, page_period) for i, b in enumerate(blocks)]
+    page_year = _page_year(lines, blocks)
+    return [_build(b, i + 1, prefix, source, series, page_period, page_year)
+            for i, b in enumerate(blocks)]
