@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .engine import Outcome, Violation
 from .table import Table
+
+if TYPE_CHECKING:  # pandas loads on first use of a frame
+    import pandas as pd
 
 SEVERITY_RANK = {"info": 1, "warning": 2, "error": 3}
 
@@ -35,6 +36,8 @@ class AuditResult:
 
     @property
     def violations(self) -> pd.DataFrame:
+        import pandas as pd
+
         rows = [
             {
                 "rule": v.rule, "severity": v.severity, "table": v.table,
@@ -49,6 +52,8 @@ class AuditResult:
         return pd.DataFrame(rows, columns=cols)
 
     def summary(self) -> pd.DataFrame:
+        import pandas as pd
+
         rows = [
             {"rule": o.rule.id, "table": o.table, "kind": o.rule.kind, "severity": o.rule.severity,
              "checked": o.checked, "passed": o.passed, "failed": o.failed, "skipped": o.skipped}
