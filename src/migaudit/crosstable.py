@@ -234,9 +234,9 @@ def _broadcast(small: np.ndarray, axes: list[int], ndim: int) -> np.ndarray:
     return small.reshape(shape)
 
 
-def _keyed(cube: Cube, vocab: _Vocab, sums: bool) -> tuple[_Keyed, list[tuple[list[int], dict[str, np.ndarray]]]] | None:
+def _keyed(cube: Cube, keys: list[list], vocab: _Vocab,
+           sums: bool) -> tuple[_Keyed, list[tuple[list[int], dict[str, np.ndarray]]]] | None:
     """The cells (or regional sums) of a cube with their per-role slots, keys filled later."""
-    keys = _axis_keys(cube)
     values = cube.values
     if sums:
         r_ax = cube.axis("region")
@@ -355,8 +355,9 @@ def cross_table_outcomes(cubes: list[Cube], max_itemised: int | None = None) -> 
     vocab = _Vocab()
     items = []
     for cube in cubes:
+        keys = _axis_keys(cube)
         for sums in (False, True):
-            got = _keyed(cube, vocab, sums)
+            got = _keyed(cube, keys, vocab, sums)
             if got is not None:
                 items.append(got)
     # equivalences may name a measure no table uses: give it an id before bases are fixed
@@ -369,70 +370,89 @@ def cross_table_outcomes(cubes: list[Cube], max_itemised: int | None = None) -> 
         return []
     ids = sorted({k.cube.table.id for k in kept})
     rank = {t: i for i, t in enumerate(ids)}
-    key = np.concatenate([k.keys for k in kept])
-    tab = np.concatenate([np.full(k.flat.size, rank[k.cube.table.id], dtype=np.int64) for k in kept])
-    part = np.concatenate([np.full(k.flat.size, i, dtype=np.int64) for i, k in enumerate(kept)])
-    pos = np.concatenate([np.arange(k.flat.size, dtype=np.int64) for k in kept])
-    derived = np.concatenate([np.full(k.flat.size, k.derived) for k in kept])
-    value = np.concatenate([k.values for k in kept])
+    sizes = np.array([k.flat.size for k in kept], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    part_tab = np.array([rank[k.cube.table.id] for k in kept], dtype=np.int64)
+    part_derived = np.array([k.derived for k in kept])
+    key, seq = _sorted_keys([k.keys for k in kept], int(offsets[-1]))
+    for k in kept:
+        k.keys = np.zeros(0, dtype=np.int64)  # no longer needed: free the memory
+    part = np.searchsorted(offsets, seq, side="right") - 1
+    tab = part_tab[part]
     # the first cell of each table per key (its own cells come before its regional sums)
-    order = np.lexsort((pos, part, tab, key))
-    key, tab = key[order], tab[order]
     first = np.ones(key.size, dtype=bool)
     first[1:] = (key[1:] != key[:-1]) | (tab[1:] != tab[:-1])
-    order, key, tab = order[first], key[first], tab[first]
-    # keys published by two tables or more; within a key, published figures before sums
+    key, seq, part, tab = key[first], seq[first], part[first], tab[first]
     start = np.ones(key.size, dtype=bool)
     start[1:] = key[1:] != key[:-1]
     group = np.cumsum(start) - 1
-    count = np.bincount(group)
-    shared = count[group] >= 2
-    order, key, tab, group = order[shared], key[shared], tab[shared], group[shared]
-    sub = np.lexsort((tab, derived[order], key))
-    order, group = order[sub], group[sub]
-    gstart = np.ones(order.size, dtype=bool)
-    gstart[1:] = group[1:] != group[:-1]
-    gfirst = np.maximum.accumulate(np.where(gstart, np.arange(order.size), 0))
-    gsize = np.bincount(np.cumsum(gstart) - 1)[np.cumsum(gstart) - 1]
-    rank_in = np.arange(order.size) - gfirst
-    pairs_a, pairs_b = [], []
+    del key
+    gsize = np.bincount(group)[group]
+    gfirst = np.flatnonzero(start)[group]
+    rank_in = np.arange(seq.size) - gfirst
+    pa_list, pb_list = [], []
     for d in range(1, int(gsize.max(initial=1))):
         i = np.flatnonzero(rank_in + d < gsize)
-        pairs_a.append(i)
-        pairs_b.append(i + d)
-    if not pairs_a:
+        pa_list.append(i)
+        pb_list.append(i + d)
+    if not pa_list or not sum(x.size for x in pa_list):
         return []
-    ia = order[np.concatenate(pairs_a)]
-    ib = order[np.concatenate(pairs_b)]
-    both = derived[ia] & derived[ib]
-    ia, ib = ia[~both], ib[~both]
-    sort = np.lexsort((ib, ia))  # pairs in the order of their cells, as published
-    ia, ib = ia[sort], ib[sort]
-    kind = (derived[ia] | derived[ib]).astype(np.int64)
-    pa_, pb_ = part[ia], part[ib]
-    ta = np.array([rank[kept[p].cube.table.id] for p in range(len(kept))])
-    pair_key = (kind * len(ids) + ta[pa_]) * len(ids) + ta[pb_]
-    fails = value[ia] != value[ib]
+    ia, ib = np.concatenate(pa_list), np.concatenate(pb_list)
+    # within a pair, published figures before sums, then by table id
+    da, db = part_derived[part[ia]], part_derived[part[ib]]
+    swap = (da > db) | ((da == db) & (tab[ia] > tab[ib]))
+    ia, ib = np.where(swap, ib, ia), np.where(swap, ia, ib)
+    da, db = part_derived[part[ia]], part_derived[part[ib]]
+    keep = ~(da & db)
+    ia, ib, da, db = ia[keep], ib[keep], da[keep], db[keep]
+    n_ids = len(ids)
+    pair_key = ((da | db).astype(np.int64) * n_ids + tab[ia]) * n_ids + tab[ib]
+    value_of = np.concatenate([k.values for k in kept])
+    va, vb = value_of[seq[ia]], value_of[seq[ib]]
+    fails = va != vb
+    checked = np.bincount(pair_key, minlength=2 * n_ids * n_ids)
+    failed = np.bincount(pair_key[fails], minlength=2 * n_ids * n_ids)
+    fail_at = np.flatnonzero(fails)
+    fail_at = fail_at[np.argsort(seq[ia[fail_at]], kind="stable")]  # as published
     outcomes: list[Outcome] = []
-    for pk in np.unique(pair_key):
-        sel = pair_key == pk
-        k, a_id, b_id = int(pk) // (len(ids) ** 2), ids[int(pk) // len(ids) % len(ids)], ids[int(pk) % len(ids)]
-        rule = SUMS_MATCH if k else SAME_FIGURE
+    for pk in np.flatnonzero(checked):
+        kind, a_id, b_id = int(pk) // n_ids**2, ids[int(pk) // n_ids % n_ids], ids[int(pk) % n_ids]
+        rule = SUMS_MATCH if kind else SAME_FIGURE
         out = Outcome(rule, f"{a_id} = {b_id}")
-        out.checked = int(sel.sum())
-        out.failed = int((sel & fails).sum())
+        out.checked, out.failed = int(checked[pk]), int(failed[pk])
         out.passed = out.checked - out.failed
-        for j in np.flatnonzero(sel & fails)[:limit]:
-            out.violations.append(_violation(rule, kept, part, pos, value, int(ia[j]), int(ib[j])))
+        for j in fail_at[pair_key[fail_at] == pk][:limit]:
+            out.violations.append(_violation(rule, kept, offsets, int(seq[ia[j]]), int(seq[ib[j]]), value_of))
         outcomes.append(out)
     return outcomes
 
 
-def _violation(rule: Rule, kept: list[_Keyed], part: np.ndarray, pos: np.ndarray, value: np.ndarray,
-               i: int, j: int) -> Violation:
-    a, b = kept[part[i]], kept[part[j]]
-    ia = tuple(int(x) for x in np.unravel_index(a.flat[pos[i]], a.shape))
-    ib = tuple(int(x) for x in np.unravel_index(b.flat[pos[j]], b.shape))
+def _sorted_keys(keys: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(keys sorted, position of each in the concatenation); equal keys keep their order.
+
+    Key and position are packed into one int64 and sorted by value (much faster than an
+    argsort) when they fit; otherwise a stable argsort.
+    """
+    top = max((int(k.max()) for k in keys if k.size), default=0)
+    bits = max(int(n).bit_length(), 1)
+    if top.bit_length() + bits <= 62:
+        packed = np.concatenate(keys) << bits
+        packed |= np.arange(n, dtype=np.int64)
+        packed.sort()
+        mask = np.int64((1 << bits) - 1)
+        return packed >> bits, packed & mask
+    allk = np.concatenate(keys)
+    order = np.argsort(allk, kind="stable")
+    return allk[order], order
+
+
+def _violation(rule: Rule, kept: list[_Keyed], offsets: np.ndarray, i: int, j: int, value: np.ndarray) -> Violation:
+    """The mismatch of cell `i` and cell `j` (positions in the concatenation of `kept`)."""
+    pi = int(np.searchsorted(offsets, i, side="right")) - 1
+    pj = int(np.searchsorted(offsets, j, side="right")) - 1
+    a, b = kept[pi], kept[pj]
+    ia = tuple(int(x) for x in np.unravel_index(a.flat[i - offsets[pi]], a.shape))
+    ib = tuple(int(x) for x in np.unravel_index(b.flat[j - offsets[pj]], b.shape))
     va, vb = float(value[i]), float(value[j])
     where_a, codes_a = _where(a, ia)
     where_b, _ = _where(b, ib)

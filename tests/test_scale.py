@@ -1,0 +1,65 @@
+"""Size: cross-table checks on multi-million-cell tables, and what `import migaudit` loads."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+
+from migaudit.crosstable import cross_table_outcomes
+from migaudit.cube import Cube
+from migaudit.table import Dimension, Table
+
+MEASURES = ("births", "deaths", "immigration", "emigration", "net_migration")
+
+
+def _big(tid: str, regions: int = 1_500, quarters: int = 40, ages: int = 10) -> Table:
+    """region × quarter × age × measure: 3M cells (regions not municipalities: no regional sums)."""
+    dims = [
+        Dimension("region", tuple(f"R{i:04d}" for i in range(1, regions + 1)),
+                  tuple(f"Place {i}" for i in range(1, regions + 1)), role="region"),
+        Dimension("time", tuple(f"{2000 + q // 4}K{q % 4 + 1}" for q in range(quarters)), role="time"),
+        Dimension("age", tuple(f"{a:03d}" for a in range(ages)), tuple(f"{a} years" for a in range(ages)), role="age"),
+        Dimension("contents", MEASURES, role="measure"),
+    ]
+    shape = tuple(len(d) for d in dims)
+    values = np.arange(np.prod(shape), dtype=np.float64).reshape(shape) % 1000
+    return Table(dims, values, np.zeros(shape, dtype=np.uint8), id=tid)
+
+
+def test_two_multi_million_cell_tables_differing_in_one_figure() -> None:
+    a = _big("A")
+    b = _big("B")
+    assert a.size == 3_000_000
+    b.values[1234, 17, 3, 2] += 7
+    outs = cross_table_outcomes([Cube.of(a), Cube.of(b)])
+    same = [o for o in outs if o.rule.id == "same_figure"]
+    assert len(same) == 1
+    o = same[0]
+    assert o.checked == a.size and o.failed == 1 and o.passed == a.size - 1
+    (v,) = o.violations
+    assert v.imbalance == -7 or v.imbalance == 7
+    assert v.codes == {"region": "R1235", "time": "2004K2", "age": "003", "contents": "immigration"}
+    tables = {c[0] for c in v.cells}
+    assert tables == {"A", "B"}
+
+
+def test_cross_table_itemises_up_to_a_limit_and_counts_all() -> None:
+    a = _big("A", regions=20, quarters=4, ages=2)
+    b = _big("B", regions=20, quarters=4, ages=2)
+    b.values += 1
+    (o,) = cross_table_outcomes([Cube.of(a), Cube.of(b)], max_itemised=5)
+    assert o.failed == a.size and len(o.violations) == 5
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", f"{code}\nimport sys; print(' '.join(sys.modules))"],
+                         capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+def test_import_migaudit_does_not_import_pandas() -> None:
+    assert "pandas" not in _modules_after("import migaudit")
+    mods = _modules_after("import migaudit.cli")
+    assert "pandas" not in mods and "migaudit.cli" in mods
