@@ -352,6 +352,8 @@ def cross_table_outcomes(cubes: list[Cube], max_itemised: int | None = None) -> 
     from .engine import MAX_VIOLATIONS
 
     limit = MAX_VIOLATIONS if max_itemised is None else max_itemised
+    if len({c.table.id for c in cubes}) < 2:
+        return []  # one table has nothing to be compared with
     vocab = _Vocab()
     items = []
     for cube in cubes:

@@ -29,6 +29,8 @@ class AuditResult:
     families: dict[str, str] = field(default_factory=dict)
     #: files in a release folder that hold no table, with the reason
     ignored: list[tuple[str, str]] = field(default_factory=list)
+    #: limits the audit met (violations counted but not itemised, tables not localized): nothing is skipped silently
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def violation_list(self) -> list[Violation]:
@@ -96,6 +98,7 @@ class AuditResult:
                 for o in self.outcomes
             ],
             "violations": [_violation_dict(v) for v in self.violation_list],
+            "warnings": list(self.warnings),
             "summary": {
                 "tables": len(self.tables),
                 "cells": sum(t.size for t in self.tables),

@@ -160,7 +160,8 @@ def audit(
     """Check every rule on every table it applies to (and across tables); never raises on findings."""
     if isinstance(tables_or_paths, (Table, str, Path)):
         tables_or_paths = [tables_or_paths]
-    tables, ignored = collect(tables_or_paths)
+    with _step("reading", progress):
+        tables, ignored = collect(tables_or_paths)
     if rules is None:
         ruleset = load_rules()
     elif isinstance(rules, RuleSet):
@@ -175,7 +176,7 @@ def audit(
         outcomes += outs
         if family := family_of(outs):
             families[cube.table.id] = family
-    return assemble(tables, cubes, outcomes, families, ignored, ruleset, cross_table)
+    return assemble(tables, cubes, outcomes, families, ignored, ruleset, cross_table, progress=progress)
 
 
 def family_of(outcomes: list[Outcome], skip: tuple[str, ...] = ()) -> str | None:
@@ -188,13 +189,47 @@ def family_of(outcomes: list[Outcome], skip: tuple[str, ...] = ()) -> str | None
 
 
 def assemble(tables: list[Table], cubes: list[Cube], outcomes: list[Outcome], families: dict[str, str],
-             ignored: list[tuple[str, str]], ruleset: RuleSet, cross_table: bool = True) -> AuditResult:
+             ignored: list[tuple[str, str]], ruleset: RuleSet, cross_table: bool = True,
+             progress: bool = False) -> AuditResult:
     """The checks every backend shares: across tables, then suspects by localization."""
     from .crosstable import cross_table_outcomes
     from .localization import localize
 
     if cross_table:
-        outcomes = outcomes + cross_table_outcomes(cubes)
+        with _step("cross-table checks", progress):
+            outcomes = outcomes + cross_table_outcomes(cubes)
     result = AuditResult(tables, outcomes, families, ignored)
-    localize(result, cubes, ruleset)
+    with _step("localizing", progress):
+        localize(result, cubes, ruleset)
+    result.warnings += limit_warnings(result)
     return result
+
+
+def limit_warnings(result: AuditResult) -> list[str]:
+    """Every limit the audit met, in words, so that no report hides a skipped step."""
+    from .localization import MAX_FAILURES
+
+    out = []
+    for o in result.outcomes:
+        if o.failed > len(o.violations):
+            out.append(f"{o.rule.id} on {o.table}: {o.failed} failures counted, {len(o.violations)} itemised")
+    serious: Counter[str] = Counter()
+    for v in result.violation_list:
+        if v.severity in ("error", "warning") and v.rule not in ("same_figure", "parts_match_whole"):
+            serious[v.table] += 1
+    for table, n in serious.items():
+        if n > MAX_FAILURES:
+            out.append(f"suspects not searched in {table}: {n} failing instances, over the localization "
+                       f"limit of {MAX_FAILURES}")
+    return out
+
+
+def _step(description: str, show: bool):  # noqa: ANN202 - a context manager
+    """A spinner on stderr while a step runs (only when asked: the CLI asks on a terminal)."""
+    from contextlib import nullcontext
+
+    if not show:
+        return nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(f"{description}…", spinner="dots")

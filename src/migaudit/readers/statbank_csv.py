@@ -219,15 +219,125 @@ def csv_rows(data: bytes, source: str) -> tuple[list[tuple[int, list[str]]], str
 
 def read(data: bytes, source: str) -> list[Table]:
     """The one table in a StatBank CSV export."""
-    rows, sep, notes = csv_rows(data, source)
-    if not rows:
+    notes: list[str] = []
+    text = read_text(data, source, notes)
+    sep = choose_sep(text)
+    head = split_rows("\n".join(text.split("\n", 64)[:64]), sep, source)
+    if not head:
         raise ReadError("file is empty", source=source, expected="a CSV table")
     stem = Path(source).stem if source and not source.startswith("<") else "statbank"
-    first = [c.strip() for c in rows[0][1]]
+    first = [c.strip() for c in head[0][1]]
     title_only = sum(bool(c) for c in first) == 1 and first[0] != ""
-    if first[0] == "" or title_only or not _is_long(first, rows[1:]):
+    if first[0] == "" or title_only or not _is_long(first, head[1:]):
+        rows = split_rows(text, sep, source)
         return [_read_matrix(rows, sep, source, stem, notes)]
-    return [_read_long(rows, sep, source, stem, notes)]
+    fast = _read_long_arrow(text, data, head[0], sep, source, stem, list(notes))
+    if fast is not None:
+        return [fast]
+    # the slow reader names the exact line of whatever the fast one could not read
+    return [_read_long(split_rows(text, sep, source), sep, source, stem, notes)]
+
+
+def _read_long_arrow(text: str, data: bytes, header_row: tuple[int, list[str]], sep: str, source: str,
+                     stem: str, notes: list[str]) -> Table | None:
+    """The long form read by pyarrow straight into integer codes; None when any row is not
+    plainly right (then the row-by-row reader runs and names the line)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    header_line, raw = header_row
+    header = [h.strip() for h in raw]
+    if len(header) < 2 or any(not h for h in header) or len(set(raw)) != len(raw):
+        return None
+    names = header[:-1]
+    for j, h in enumerate(names):
+        if h in names[:j] or h.lower() in ("value", "symbol") or h.endswith("_label"):
+            return None
+    body = text.encode("utf-8") if any(x.startswith("not UTF-8") for x in notes) else data
+    try:
+        pt = pacsv.read_csv(
+            pa.BufferReader(body),
+            parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"'),
+            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in raw},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowKeyError):
+        return None
+    if pt.num_rows == 0 or pt.column_names != raw:
+        return None
+    n = pt.num_rows
+    cells = pc.utf8_trim_whitespace(pt.column(len(header) - 1).combine_chunks())
+    decimal = "."
+    if sep == ";":
+        decimal = ","
+        if not pc.any(pc.match_substring(cells, ",")).as_py() and \
+                pc.any(pc.match_substring_regex(cells, r"^-?\d+\.\d+$")).as_py():
+            notes.append("`;`-separated but no decimal commas and some decimal points: '.' read as the decimal mark")
+            decimal = "."
+    dims: list[Dimension] = []
+    positions: list[np.ndarray] = []
+    for j, name in enumerate(names):
+        col = pc.utf8_trim_whitespace(pt.column(j).combine_chunks()).dictionary_encode()
+        uniq = col.dictionary.to_pylist()
+        if "" in uniq:
+            return None
+        split = all(re.fullmatch(r"\d+\s+\S.*", v) for v in uniq)
+        codes = [v.split(None, 1)[0] if split else v for v in uniq]
+        if len(set(codes)) != len(codes):
+            codes, split = uniq, False
+        labels = [v.split(None, 1)[1] if split else v for v in uniq]
+        if split:
+            notes.append(f"column {name!r}: cells like {uniq[0]!r} split into code and label")
+        dims.append(Dimension(name, tuple(codes), tuple(labels), role=guess_role(name)))
+        positions.append(col.indices.to_numpy().astype(np.int64))
+    shape = tuple(len(d) for d in dims)
+    check_cube_size(shape, n, source, header_line)
+    size = int(np.prod(shape))
+    flat = np.zeros(n, dtype=np.int64)
+    step = 1
+    for idx, d in zip(reversed(positions), reversed(dims), strict=True):
+        flat += idx * step
+        step *= len(d)
+    seen = np.zeros(size, dtype=bool)
+    seen[flat] = True
+    if int(np.count_nonzero(seen)) != n:
+        return None
+    del seen
+    plain = pc.match_substring_regex(cells, r"^[+-]?\d+(,\d+)?$" if decimal == "," else r"^[+-]?\d+(\.\d+)?$")
+    plain_np = plain.to_numpy(zero_copy_only=False)
+    values = np.empty(n)
+    symbols = np.zeros(n, dtype=np.uint8)
+    nums = pc.filter(cells, plain)
+    if decimal == ",":
+        nums = pc.replace_substring(nums, ",", ".")
+    values[plain_np] = nums.cast(pa.float64()).to_numpy()
+    if not plain_np.all():
+        rest = pc.filter(cells, pc.invert(plain)).dictionary_encode()
+        parsed_v, parsed_s = [], []
+        for t in rest.dictionary.to_pylist():
+            try:
+                v, c = sym.parse_cell(t, decimal)
+            except ValueError:
+                return None
+            parsed_v.append(v)
+            parsed_s.append(c)
+        ri = rest.indices.to_numpy()
+        values[~plain_np] = np.asarray(parsed_v)[ri]
+        symbols[~plain_np] = np.asarray(parsed_s, dtype=np.uint8)[ri]
+    if not np.isfinite(values[plain_np]).all():
+        return None
+    full_v = np.full(size, np.nan)
+    full_s = np.full(size, sym.NOT_APPLICABLE, dtype=np.uint8)
+    full_v[flat] = values
+    full_s[flat] = symbols
+    missing = size - n
+    if missing:
+        notes.append(f"{missing} combinations have no row: read as '.' (no cell)")
+    tid, title = _title_id(header[-1])
+    meta = {"format": "StatBank CSV (long)", "separator": sep, "decimal": decimal, "value_column": header[-1]}
+    return Table(dims, full_v.reshape(shape), full_s.reshape(shape), id=tid or stem,
+                 title=title if tid else stem.replace("_", " "), source=source, notes=notes, meta=meta)
 
 
 def _is_long(header: list[str], body: list[tuple[int, list[str]]]) -> bool:
