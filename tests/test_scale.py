@@ -63,3 +63,27 @@ def test_import_migaudit_does_not_import_pandas() -> None:
     assert "pandas" not in _modules_after("import migaudit")
     mods = _modules_after("import migaudit.cli")
     assert "pandas" not in mods and "migaudit.cli" in mods
+
+
+def test_generated_cube_streams_as_partitioned_parquet_and_audits(tmp_path) -> None:
+    from migaudit import audit
+    from migaudit.readers.tidy import read_dataset
+    from migaudit.synthetic import CubeShape, blocks, region_rules
+    from migaudit.testing import write_parquet_dataset
+
+    shape = CubeShape.about(200_000)
+    # memory is bounded by a chunk: no municipality block holds more than asked for
+    sizes = [v.size for _, v in blocks(shape, chunk_cells=20_000)]
+    assert max(sizes[:-2]) <= 20_000 and sum(sizes) == shape.cells
+    injected = write_parquet_dataset(200_000, tmp_path / "cube", errors=2, rows_per_file=50_000)
+    assert len(list((tmp_path / "cube").glob("part-*.parquet"))) >= 3
+    t = read_dataset(tmp_path / "cube")
+    assert t.size == shape.cells and t.dim("region").codes[:2] == ("0", "01")
+    r = audit([tmp_path / "cube"], region_rules(shape), cross_table=False)
+    bad = {tuple(v.codes.values()) for v in r.violation_list if v.severity == "error"}
+    for where, _ in injected.cells:
+        assert any(all(c in b for c in where[1:]) for b in bad), where
+    clean = write_parquet_dataset(200_000, tmp_path / "clean", errors=0)
+    assert clean.cells == []
+    r = audit([tmp_path / "clean"], region_rules(shape), cross_table=False)
+    assert r.count("error") == 0 and r.to_dict()["warnings"] == []

@@ -33,7 +33,11 @@ def collect(items: Iterable[Table | str | Path]) -> tuple[list[Table], list[tupl
             tables.append(item)
             continue
         p = Path(item)
-        if p.is_dir():
+        if p.is_dir() and (p / "_common_metadata").is_file():  # a partitioned tidy Parquet cube
+            from .readers.tidy import read_dataset
+
+            tables.append(read_dataset(p))
+        elif p.is_dir():
             for f in sorted(x for x in p.rglob("*") if x.is_file()):
                 if f.suffix.lower() in _NOT_TABLES or f.name.startswith("."):
                     ignored.append((str(f), "not a table file"))

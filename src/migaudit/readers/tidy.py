@@ -309,3 +309,40 @@ def write(table: Table, path: str | Path | None, fmt: str = "csv") -> str | None
     Path(path).write_text(text, encoding="utf-8")
     return None
 
+
+
+def write_table_dataset(table: Table, path: str | Path, rows_per_file: int = 1_000_000) -> None:
+    """Write `table` as a folder of tidy Parquet parts with `_common_metadata` (what Spark reads)."""
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    at = arrow_table(table)
+    at = at.replace_schema_metadata({PARQUET_META_KEY: json.dumps(table_meta(table)).encode()})
+    base = Path(path)
+    base.mkdir(parents=True, exist_ok=True)
+    ds.write_dataset(at, base, format="parquet", basename_template="part-{i}.parquet",
+                     max_rows_per_file=rows_per_file, max_rows_per_group=min(rows_per_file, 1_000_000),
+                     existing_data_behavior="delete_matching")
+    pq.write_metadata(at.schema, base / "_common_metadata")
+
+
+def is_dataset(path: str | Path) -> bool:
+    """A folder of tidy Parquet parts (with `_common_metadata`), as `synthetic.write_dataset` writes."""
+    p = Path(path)
+    return p.is_dir() and (p / "_common_metadata").is_file()
+
+
+def read_dataset(path: str | Path) -> Table:
+    """The one table in a folder of tidy Parquet parts (the whole cube, dense)."""
+    import pyarrow.parquet as pq
+
+    source = str(path)
+    try:
+        schema = pq.read_schema(Path(path) / "_common_metadata")
+        pt = pq.read_table(source)
+    except Exception as e:  # pyarrow raises many types for corrupt files
+        raise ReadError(f"not a readable Parquet dataset: {e}", source=source) from None
+    meta = parquet_meta((schema.metadata or {}).get(PARQUET_META_KEY), source)
+    if pt.num_rows == 0:
+        raise ReadError("columns but no rows", source=source, where="row 1", expected="one row per cell")
+    return _from_meta(pt, meta, source)
