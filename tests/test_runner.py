@@ -56,7 +56,8 @@ def test_known_inconsistency_is_shown_as_accepted(release_json):
 
 
 def test_json_contract_fields(release_json):
-    assert set(release_json) == {"migaudit", "tables", "rules", "violations", "summary"}
+    assert set(release_json) == {"migaudit", "tables", "rules", "violations", "warnings", "summary"}
+    assert release_json["warnings"] == []
     assert {"id", "title", "source", "family", "cells"} <= set(release_json["tables"][0])
     assert {"id", "table", "severity", "checked", "passed", "failed", "skipped"} <= set(release_json["rules"][0])
     v = release_json["violations"][0]

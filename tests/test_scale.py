@@ -87,3 +87,17 @@ def test_generated_cube_streams_as_partitioned_parquet_and_audits(tmp_path) -> N
     assert clean.cells == []
     r = audit([tmp_path / "clean"], region_rules(shape), cross_table=False)
     assert r.count("error") == 0 and r.to_dict()["warnings"] == []
+
+
+def test_limits_are_reported_in_warnings(monkeypatch) -> None:
+    """More mismatches than are itemised: all counted, and the report says how many are listed."""
+    import migaudit.engine
+    from migaudit import audit
+
+    monkeypatch.setattr(migaudit.engine, "MAX_VIOLATIONS", 3)
+    a = _big("A", regions=10, quarters=4, ages=1)
+    b = _big("B", regions=10, quarters=4, ages=1)
+    b.values += 1
+    d = audit([a, b]).to_dict()
+    assert any("same_figure on A = B: 200 failures counted, 3 itemised" in w for w in d["warnings"]), d["warnings"]
+    assert any(w.startswith("suspects not searched") for w in d["warnings"]) is False
