@@ -63,6 +63,11 @@ def test_import_migaudit_does_not_import_pandas() -> None:
     assert "pandas" not in _modules_after("import migaudit")
     mods = _modules_after("import migaudit.cli")
     assert "pandas" not in mods and "migaudit.cli" in mods
+    # nor does auditing the bundled release (tidy JSON, PX, JSON-stat, CSV, text) and its reports
+    mods = _modules_after("from migaudit.cli import example_release\nfrom migaudit.runner import run_audit\n"
+                          "from migaudit.report import render\nr = run_audit([example_release()], [])\n"
+                          "render(r, 'json'); render(r, 'text')")
+    assert "pandas" not in mods and "migaudit.crosstable" in mods
 
 
 def test_generated_cube_streams_as_partitioned_parquet_and_audits(tmp_path) -> None:

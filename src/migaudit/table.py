@@ -287,6 +287,29 @@ def _strides(shape: tuple[int, ...]) -> list[int]:
     return out[::-1]
 
 
+def arrow_numpy(arr: Any, fill: float | int | bool = 0) -> np.ndarray:
+    """An Arrow array as numpy, nulls as `fill`, by zero-copy (pyarrow's converting path imports pandas)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.null_count:
+        arr = pc.fill_null(arr, fill)
+    is_bool = pa.types.is_boolean(arr.type)
+    if is_bool:
+        arr = arr.cast(pa.uint8())
+    dtype = np.dtype(_NUMPY_OF.get(str(arr.type), "V"))
+    if dtype.kind == "V":
+        raise TypeError(f"no numpy view of Arrow {arr.type}")
+    out = np.frombuffer(arr.buffers()[1], dtype=dtype)[arr.offset: arr.offset + len(arr)]
+    return out.astype(bool) if is_bool else out
+
+
+_NUMPY_OF = {"int8": "i1", "int16": "i2", "int32": "i4", "int64": "i8", "uint8": "u1", "uint16": "u2",
+             "uint32": "u4", "uint64": "u8", "float": "f4", "double": "f8"}
+
+
 def _encode(col: Any, name: str, source: str, where: Any, empty_ok: bool = False) -> tuple[np.ndarray, list[str]]:
     """(integer code per row, distinct texts): one dictionary encoding of an Arrow column."""
     import pyarrow as pa
@@ -300,12 +323,12 @@ def _encode(col: Any, name: str, source: str, where: Any, empty_ok: bool = False
             arr = arr.cast(pa.string())
         arr = arr.dictionary_encode()
     if arr.null_count:
-        row = int(np.flatnonzero(arr.is_null().to_numpy(zero_copy_only=False))[0])
+        row = int(np.flatnonzero(arrow_numpy(arr.is_null()))[0])
         raise ReadError(f"no {name}", source=source, where=where(row), expected=f"a {name} in every row")
     dictionary = arr.dictionary
     if not (pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type)):
         dictionary = dictionary.cast(pa.string())
-    idx = arr.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    idx = arrow_numpy(arr.indices).astype(np.int64)
     texts = dictionary.to_pylist()
     used = np.bincount(idx, minlength=len(texts)) > 0
     if not used.all() or len(set(texts)) != len(texts):  # a stored dictionary: keep used texts, once
@@ -335,7 +358,7 @@ def _numbers(col: Any, source: str, where: Any) -> np.ndarray:
             arr = text.cast(pa.float64())
         except pa.ArrowInvalid:
             ok = pc.match_substring_regex(text, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-            bad = pc.and_(pc.invert(ok), pc.is_valid(text)).to_numpy(zero_copy_only=False)
+            bad = arrow_numpy(pc.and_(pc.invert(ok), pc.is_valid(text)), False)
             row = int(np.flatnonzero(bad)[0])
             raise ReadError(f"value {text[row].as_py()!r} is not a number", source=source, where=where(row),
                             expected="a number or an empty cell") from None
@@ -343,12 +366,12 @@ def _numbers(col: Any, source: str, where: Any) -> np.ndarray:
         arr = arr.cast(pa.float64())
     elif not (pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type)):
         raise ReadError(f"column 'value' holds {arr.type}, not numbers", source=source, expected="numbers")
-    out = arr.cast(pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64, copy=True)
+    out = arrow_numpy(arr.cast(pa.float64()), np.nan).astype(np.float64, copy=True)
     bad = np.flatnonzero(np.isinf(out))
     if bad.size == 0 and (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
                           or pa.types.is_dictionary(col.type)):
         # "nan" written as text is not an empty cell
-        nan_text = np.isnan(out) & arr.is_valid().to_numpy(zero_copy_only=False)
+        nan_text = np.isnan(out) & arrow_numpy(arr.is_valid(), False)
         bad = np.flatnonzero(nan_text)
     if bad.size:
         row = int(bad[0])
@@ -368,12 +391,13 @@ def _symbol_codes(col: Any, source: str, where: Any) -> np.ndarray:
         if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
             raise ReadError(f"column 'symbol' holds {arr.type}, not text", source=source, expected="SSB symbols")
         arr = arr.dictionary_encode()
-    idx = arr.indices.to_numpy(zero_copy_only=False)
+    nulls = arrow_numpy(arr.is_null(), False)
+    idx = arrow_numpy(arr.indices)
     texts = [("" if t is None else str(t)).strip() for t in arr.dictionary.to_pylist()]
     lut = np.array([sym.CODE.get(t, 255) for t in texts] or [0], dtype=np.uint8)
-    codes = lut[np.nan_to_num(idx, nan=0).astype(np.int64)] if len(texts) else np.zeros(len(arr), np.uint8)
+    codes = lut[idx.astype(np.int64)] if len(texts) else np.zeros(len(arr), np.uint8)
     if arr.null_count:
-        codes[arr.is_null().to_numpy(zero_copy_only=False)] = sym.NUMBER
+        codes[nulls] = sym.NUMBER
     bad = np.flatnonzero(codes == 255)
     if bad.size:
         row = int(bad[0])

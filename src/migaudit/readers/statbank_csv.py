@@ -38,7 +38,7 @@ import numpy as np
 
 from .. import symbols as sym
 from ..errors import ReadError
-from ..table import Dimension, Table, guess_role
+from ..table import Dimension, Table, arrow_numpy, guess_role
 from . import decode
 
 _MONTHS = {
@@ -290,7 +290,7 @@ def _read_long_arrow(text: str, data: bytes, header_row: tuple[int, list[str]], 
         if split:
             notes.append(f"column {name!r}: cells like {uniq[0]!r} split into code and label")
         dims.append(Dimension(name, tuple(codes), tuple(labels), role=guess_role(name)))
-        positions.append(col.indices.to_numpy().astype(np.int64))
+        positions.append(arrow_numpy(col.indices).astype(np.int64))
     shape = tuple(len(d) for d in dims)
     check_cube_size(shape, n, source, header_line)
     size = int(np.prod(shape))
@@ -305,13 +305,13 @@ def _read_long_arrow(text: str, data: bytes, header_row: tuple[int, list[str]], 
         return None
     del seen
     plain = pc.match_substring_regex(cells, r"^[+-]?\d+(,\d+)?$" if decimal == "," else r"^[+-]?\d+(\.\d+)?$")
-    plain_np = plain.to_numpy(zero_copy_only=False)
+    plain_np = arrow_numpy(plain, False)
     values = np.empty(n)
     symbols = np.zeros(n, dtype=np.uint8)
     nums = pc.filter(cells, plain)
     if decimal == ",":
         nums = pc.replace_substring(nums, ",", ".")
-    values[plain_np] = nums.cast(pa.float64()).to_numpy()
+    values[plain_np] = arrow_numpy(nums.cast(pa.float64()))
     if not plain_np.all():
         rest = pc.filter(cells, pc.invert(plain)).dictionary_encode()
         parsed_v, parsed_s = [], []
@@ -322,7 +322,7 @@ def _read_long_arrow(text: str, data: bytes, header_row: tuple[int, list[str]], 
                 return None
             parsed_v.append(v)
             parsed_s.append(c)
-        ri = rest.indices.to_numpy()
+        ri = arrow_numpy(rest.indices)
         values[~plain_np] = np.asarray(parsed_v)[ri]
         symbols[~plain_np] = np.asarray(parsed_s, dtype=np.uint8)[ri]
     if not np.isfinite(values[plain_np]).all():

@@ -181,24 +181,44 @@ def _read_json(data: bytes, source: str) -> Table:
         if not isinstance(c, dict) or list(c) != names:
             raise ReadError("a cell that is not an object with the first cell's keys", source=source,
                             where=f"$.cells[{i}]", expected="the keys " + ", ".join(names))
-    columns: dict[str, Any] = {}
+    columns: list[Any] = []
     for name in names:
         col = [c[name] for c in cells]
         if name == "value":
             ok = [v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in col]
-            expected, typ = "a number or null", pa.float64()
+            expected = "a number or null"
         else:
             ok = [isinstance(v, str) or (v is None and name == "symbol") for v in col]
-            expected, typ = "text", pa.string()
+            expected = "text"
         if not all(ok):
             i = ok.index(False)
             raise ReadError(f"{name} {col[i]!r} is not {expected}", source=source,
                             where=f"$.cells[{i}].{name}", expected=expected)
-        try:
-            columns[name] = pa.array(col, type=typ)
-        except (OverflowError, pa.ArrowException):
-            raise ReadError(f"{name}: a number out of range", source=source, where=f"$.cells[*].{name}") from None
-    return _from_meta(pa.table(columns), meta, source, place=lambda i: f"$.cells[{i}]")
+        if name == "value":
+            try:
+                numbers = np.array([np.nan if v is None else v for v in col], dtype=np.float64)
+            except OverflowError:
+                i = next(k for k, v in enumerate(col) if isinstance(v, int) and abs(v) > 1e308)
+                raise ReadError(f"value {col[i]} is not a finite number", source=source,
+                                where=f"$.cells[{i}].value", expected="a finite number or null") from None
+            columns.append(pa.Array.from_buffers(pa.float64(), len(numbers), [None, pa.py_buffer(numbers)]))
+        else:
+            columns.append(_dictionary(["" if v is None else v for v in col]))
+    return _from_meta(pa.Table.from_arrays(columns, names=names), meta, source, place=lambda i: f"$.cells[{i}]")
+
+
+def _dictionary(texts: list[str]) -> Any:
+    """A dictionary-encoded Arrow column built from buffers (pyarrow's converters import pandas)."""
+    import pyarrow as pa
+
+    ids: dict[str, int] = {}
+    idx = np.array([ids.setdefault(t, len(ids)) for t in texts], dtype=np.int32)
+    data = [t.encode("utf-8") for t in ids]
+    offsets = np.zeros(len(data) + 1, dtype=np.int32)
+    offsets[1:] = np.cumsum([len(b) for b in data])
+    dictionary = pa.Array.from_buffers(pa.string(), len(data), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))])
+    return pa.DictionaryArray.from_buffers(pa.dictionary(pa.int32(), pa.string()), len(idx), [None, pa.py_buffer(idx)],
+                                           dictionary)
 
 
 def _read_csv(data: bytes, source: str) -> Table:
