@@ -132,7 +132,8 @@ def with_symbols(table: Table, share: float = 0.001, seed: int = 3) -> Table:
     return Table(table.dimensions, values, symbols, id=table.id, meta=dict(table.meta))
 
 
-def write_all(table: Table, sym_table: Table, out: Path, formats: list[str]) -> list[tuple[str, Path, str]]:
+def write_all(table: Table, sym_table: Table, out: Path, formats: list[str],
+              reuse: bool = False) -> list[tuple[str, Path, str]]:
     files = []
     for fmt in formats:
         for t, tag in ((table, ""), (sym_table, "+symbols")):
@@ -140,6 +141,11 @@ def write_all(table: Table, sym_table: Table, out: Path, formats: list[str]) -> 
                 continue
             name = f"cube{tag.replace('+', '-')}"
             t0 = time.perf_counter()
+            f = out / {"px": f"{name}.px", "jsonstat": f"{name}.jsonstat.json",
+                       "statbank": f"{name}.statbank.csv"}.get(fmt, f"{name}.{fmt}")
+            if reuse and f.exists():
+                files.append((fmt + tag, f, fmt))
+                continue
             if fmt == "px":
                 f = out / f"{name}.px"
                 px.write_px(t, f, codepage="utf-8")
@@ -196,6 +202,7 @@ def main() -> None:
     ap.add_argument("--formats", default="px,jsonstat,csv,json,parquet,statbank")
     ap.add_argument("--repeat", type=int, default=1, help="runs per process timing (median)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--reuse", action="store_true", help="keep files already written in --out (same --cells)")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -206,7 +213,7 @@ def main() -> None:
     rules_yaml(table, rules_file)
     rules = bench_rules(table)
     eng = {"": engine_seconds(table, rules), "+symbols": engine_seconds(sym_table, rules)}
-    files = write_all(table, sym_table, out, args.formats.split(","))
+    files = write_all(table, sym_table, out, args.formats.split(","), args.reuse)
     del table, sym_table
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     rows = []

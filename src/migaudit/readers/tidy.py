@@ -134,7 +134,7 @@ def parquet_meta(raw: bytes | None, source: str) -> dict[str, Any]:
 def read(data: bytes, source: str) -> list[Table]:
     if data.startswith(b"PAR1"):
         return [_read_parquet(data, source)]
-    if data.lstrip(b"\xef\xbb\xbf").lstrip().startswith(b"{"):
+    if data[:4096].lstrip(b"\xef\xbb\xbf").lstrip().startswith(b"{"):  # a slice: no copy of a big file
         return [_read_json(data, source)]
     return [_read_csv(data, source)]
 
@@ -225,8 +225,10 @@ def _read_csv(data: bytes, source: str) -> Table:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    first_line = body.split(b"\n", 1)[0]
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    end = data.find(b"\n", start)
+    first_line = data[start:end if end >= 0 else len(data)]
+    body = pa.py_buffer(data).slice(start)  # zero-copy
     try:
         header = next(csv.reader([first_line.decode("utf-8").rstrip("\r")]))
     except (UnicodeDecodeError, StopIteration, csv.Error):
@@ -249,7 +251,7 @@ def _read_csv(data: bytes, source: str) -> Table:
         except pa.ArrowInvalid:
             continue
     if pt is None:
-        _locate_csv_error(body, header, source)
+        _locate_csv_error(data[start:], header, source)
     assert pt is not None
     if pt.num_rows == 0:
         raise ReadError("a header but no rows", source=source, where="line 2", expected="one row per cell")
