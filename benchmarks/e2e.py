@@ -13,6 +13,8 @@ file, side by side in one run (the machine may be shared: compare ratios, not se
   engine_s    migaudit's engine evaluating the same rules on the cube, in-process (median)
   ratio       audit_s / (plain_s + engine_s)          target ≤ 3
   mem_ratio   peak RSS of the audit / peak RSS of the plain reader     target ≤ 2
+With --read-only the first process only reads FILE with migaudit (`readers.read`): the
+reader's own cost against the plain reader, without engine or localization.
 Peak RSS from `/usr/bin/time -f %M`. Nothing here is a test: it prints figures.
 """
 
@@ -203,6 +205,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="runs per process timing (median)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--reuse", action="store_true", help="keep files already written in --out (same --cells)")
+    ap.add_argument("--read-only", action="store_true",
+                    help="time a process that only reads FILE with migaudit (readers.read) instead of the audit")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -212,7 +216,7 @@ def main() -> None:
     rules_file = out / "regions.yaml"
     rules_yaml(table, rules_file)
     rules = bench_rules(table)
-    eng = {"": engine_seconds(table, rules), "+symbols": engine_seconds(sym_table, rules)}
+    eng = {} if args.read_only else {"": engine_seconds(table, rules), "+symbols": engine_seconds(sym_table, rules)}
     files = write_all(table, sym_table, out, args.formats.split(","), args.reuse)
     del table, sym_table
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
@@ -221,6 +225,8 @@ def main() -> None:
         n = parse_cells(args.cells)
         audit_cmd = [sys.executable, "-m", "migaudit.cli", "audit", str(f), "--rules", str(rules_file),
                      "--format", "json", "-o", str(out / "report.json")]
+        if args.read_only:
+            audit_cmd = [sys.executable, "-c", "import sys; from migaudit.readers import read; read(sys.argv[1])", str(f)]
         plain_cmd = [sys.executable, "-c", PLAIN[fmt], str(f), str(_cells(f, fmt, n))]
         a, p = [], []
         for _ in range(args.repeat):  # side by side, so both see the same load
@@ -229,8 +235,8 @@ def main() -> None:
             a.append(_timed_env(audit_cmd, env))
         plain_s = statistics.median(x[0] for x in p)
         audit_s = statistics.median(x[0] for x in a)
-        engine_s = eng["+symbols" if "+symbols" in name else ""]
-        report = json.loads((out / "report.json").read_text())
+        engine_s = 0.0 if args.read_only else eng["+symbols" if "+symbols" in name else ""]
+        report = {"violations": []} if args.read_only else json.loads((out / "report.json").read_text())
         row = {"format": name, "mb": round(f.stat().st_size / 1e6), "audit_s": round(audit_s, 2),
                "plain_s": round(plain_s, 2), "engine_s": round(engine_s, 2),
                "ratio": round(audit_s / (plain_s + engine_s), 2),
