@@ -167,3 +167,12 @@ def test_parquet_inf_and_headers_only(table: Table, tmp_path: Path) -> None:
     pq.write_table(pt.slice(0, 0), f)
     with pytest.raises(ReadError, match="no rows"):
         read_table(f)
+
+
+def test_csv_duplicate_key_names_the_second_line(table: Table, tmp_path: Path) -> None:
+    lines = _csv(table)
+    f = tmp_path / "dup.csv"
+    f.write_text("\n".join(lines + [lines[3]]) + "\n")
+    with pytest.raises(ReadError, match="duplicate key") as e:
+        read_table(f)
+    assert f"line {len(lines) + 1}" in str(e.value) and "'region': '0'" in str(e.value)

@@ -202,7 +202,7 @@ class Table:
                 raise ReadError(f"no column {col!r}", source=source, expected=f"columns {dims + ['value', 'symbol']}")
         n = data.num_rows
         dimensions: list[Dimension] = []
-        positions: list[np.ndarray] = []
+        positions: list[np.ndarray] = []  # per dimension until the shape is known, then folded into `flat`
         for name in dims:
             idx, uniq = _encode(data.column(name), name, source, where)
             labels = uniq
@@ -218,21 +218,25 @@ class Table:
                                     expected="one label per code")
                 labels = [lab_uniq[i] for i in lab_of]
             dimensions.append(Dimension(name, tuple(uniq), tuple(labels), role=roles.get(name, guess_role(name))))
-            positions.append(idx)
+            positions.append(idx.astype(np.int32) if len(uniq) < 2**31 else idx)
+            del idx
         shape = tuple(len(d) for d in dimensions)
         size = int(np.prod(shape, dtype=np.float64)) if shape else 1
         if size > 1_000_000 and size > 100 * max(n, 1):
             raise ReadError(f"{n} rows keyed by {len(dims)} columns would span {size} cells", source=source,
                             expected="category columns that form a table")
         flat = np.zeros(n, dtype=np.int64)
-        for idx, stride in zip(positions, _strides(shape), strict=True):
+        for stride in _strides(shape):
+            idx = positions.pop(0)
             flat += idx.astype(np.int64) * stride
+            del idx
         seen = np.zeros(size, dtype=bool)
         seen[flat] = True
         if int(np.count_nonzero(seen)) != n:
             _, first_idx, counts = np.unique(flat, return_index=True, return_counts=True)
             dup = int(np.flatnonzero(flat == flat[first_idx[np.argmax(counts > 1)]])[1])
-            key = {d.name: d.codes[p[dup]] for d, p in zip(dimensions, positions, strict=True)}
+            at = np.unravel_index(int(flat[dup]), shape)
+            key = {d.name: d.codes[int(i)] for d, i in zip(dimensions, at, strict=True)}
             raise ReadError(f"duplicate key {key}", source=source, where=where(dup))
         del seen
         vals = _numbers(data.column("value"), source, where)
