@@ -106,3 +106,30 @@ def test_limits_are_reported_in_warnings(monkeypatch) -> None:
     d = audit([a, b]).to_dict()
     assert any("same_figure on A = B: 200 failures counted, 3 itemised" in w for w in d["warnings"]), d["warnings"]
     assert any(w.startswith("suspects not searched") for w in d["warnings"]) is False
+
+
+def test_statbank_long_fast_path_reads_what_the_row_reader_reads() -> None:
+    from migaudit.readers import statbank_csv as sb
+
+    text = ('"region";"sex";"year";"01222: Population changes"\n'
+            '"0101 Halden";"1";"2020";"12,5"\n'
+            '" 0101 Halden";"2";"2020";".."\n'
+            '"0301 Oslo";"1";"2020";"-"\n'
+            '"0301 Oslo";"2";"2020";"1 234"\n'
+            '"0101 Halden";"1";"2021";"7*"\n')
+    data = text.encode()
+    rows = sb.split_rows(text, ";", "x.csv")
+    notes: list[str] = []
+    fast = sb._read_long_arrow(text, data, rows[0], ";", "x.csv", "x", notes)
+    assert fast is not None
+    slow = sb._read_long(rows, ";", "x.csv", "x", [])
+    assert fast.equals(slow) and fast.id == slow.id == "01222"
+    assert fast.dim("region").codes == ("0101", "0301") and fast.notes == slow.notes
+    # a junk cell makes the fast path step aside, and the row reader names the line
+    bad = text.replace('"7*"', '"7x"')
+    assert sb._read_long_arrow(bad, bad.encode(), rows[0], ";", "x.csv", "x", []) is None
+    import pytest
+
+    from migaudit.errors import ReadError
+    with pytest.raises(ReadError, match="line 6"):
+        sb.read(bad.encode(), "x.csv")

@@ -184,8 +184,22 @@ def check_cube_size(shape: tuple[int, ...], rows: int, source: str, header_line:
                         where=f"line {header_line}", expected="category columns that form a table")
 
 
+def head_lines(text: str, n: int) -> list[str]:
+    """The first `n` lines of `text`, without splitting (copying) the rest of a big file."""
+    out: list[str] = []
+    pos = 0
+    while len(out) < n and pos < len(text):
+        end = text.find("\n", pos)
+        if end < 0:
+            out.append(text[pos:])
+            break
+        out.append(text[pos:end])
+        pos = end + 1
+    return out
+
+
 def choose_sep(text: str) -> str:
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    first = next((ln for ln in head_lines(text, 1000) if ln.strip()), "")
     return ";" if first.count(";") >= first.count(",") and first.count(";") else ","
 
 
@@ -222,7 +236,7 @@ def read(data: bytes, source: str) -> list[Table]:
     notes: list[str] = []
     text = read_text(data, source, notes)
     sep = choose_sep(text)
-    head = split_rows("\n".join(text.split("\n", 64)[:64]), sep, source)
+    head = split_rows("\n".join(head_lines(text, 64)), sep, source)
     if not head:
         raise ReadError("file is empty", source=source, expected="a CSV table")
     stem = Path(source).stem if source and not source.startswith("<") else "statbank"
@@ -243,7 +257,6 @@ def _read_long_arrow(text: str, data: bytes, header_row: tuple[int, list[str]], 
     """The long form read by pyarrow straight into integer codes; None when any row is not
     plainly right (then the row-by-row reader runs and names the line)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     header_line, raw = header_row
@@ -267,19 +280,39 @@ def _read_long_arrow(text: str, data: bytes, header_row: tuple[int, list[str]], 
     if pt.num_rows == 0 or pt.column_names != raw:
         return None
     n = pt.num_rows
-    cells = pc.utf8_trim_whitespace(pt.column(len(header) - 1).combine_chunks())
+    # every distinct cell text is parsed once, by the same function as the row-by-row reader
+    cells = pt.column(len(header) - 1).combine_chunks().dictionary_encode()
+    texts = cells.dictionary.to_pylist()
     decimal = "."
     if sep == ";":
         decimal = ","
-        if not pc.any(pc.match_substring(cells, ",")).as_py() and \
-                pc.any(pc.match_substring_regex(cells, r"^-?\d+\.\d+$")).as_py():
+        if not any("," in t for t in texts) and any(re.fullmatch(r"\s*-?\d+\.\d+\s*", t) for t in texts):
             notes.append("`;`-separated but no decimal commas and some decimal points: '.' read as the decimal mark")
             decimal = "."
+    parsed_v = np.empty(len(texts))
+    parsed_s = np.empty(len(texts), dtype=np.uint8)
+    for k, t in enumerate(texts):
+        if not t.strip():
+            return None
+        try:
+            parsed_v[k], parsed_s[k] = sym.parse_cell(t, decimal)
+        except ValueError:
+            return None
+    cell_idx = arrow_numpy(cells.indices).astype(np.intp)
+    values = parsed_v[cell_idx]
+    symbols = parsed_s[cell_idx]
+    del cell_idx, cells
     dims: list[Dimension] = []
     positions: list[np.ndarray] = []
     for j, name in enumerate(names):
-        col = pc.utf8_trim_whitespace(pt.column(j).combine_chunks()).dictionary_encode()
-        uniq = col.dictionary.to_pylist()
+        col = pt.column(j).combine_chunks().dictionary_encode()
+        trimmed = [t.strip() for t in col.dictionary.to_pylist()]
+        idx = arrow_numpy(col.indices).astype(np.int64)
+        if len(set(trimmed)) != len(trimmed):  # "Oslo" and " Oslo" are one category, as row by row
+            first: dict[str, int] = {}
+            idx = np.array([first.setdefault(t, len(first)) for t in trimmed], dtype=np.int64)[idx]
+            trimmed = list(first)
+        uniq = trimmed
         if "" in uniq:
             return None
         split = all(re.fullmatch(r"\d+\s+\S.*", v) for v in uniq)
@@ -290,7 +323,7 @@ def _read_long_arrow(text: str, data: bytes, header_row: tuple[int, list[str]], 
         if split:
             notes.append(f"column {name!r}: cells like {uniq[0]!r} split into code and label")
         dims.append(Dimension(name, tuple(codes), tuple(labels), role=guess_role(name)))
-        positions.append(arrow_numpy(col.indices).astype(np.int64))
+        positions.append(idx)
     shape = tuple(len(d) for d in dims)
     check_cube_size(shape, n, source, header_line)
     size = int(np.prod(shape))
@@ -304,28 +337,7 @@ def _read_long_arrow(text: str, data: bytes, header_row: tuple[int, list[str]], 
     if int(np.count_nonzero(seen)) != n:
         return None
     del seen
-    plain = pc.match_substring_regex(cells, r"^[+-]?\d+(,\d+)?$" if decimal == "," else r"^[+-]?\d+(\.\d+)?$")
-    plain_np = arrow_numpy(plain, False)
-    values = np.empty(n)
-    symbols = np.zeros(n, dtype=np.uint8)
-    nums = pc.filter(cells, plain)
-    if decimal == ",":
-        nums = pc.replace_substring(nums, ",", ".")
-    values[plain_np] = arrow_numpy(nums.cast(pa.float64()))
-    if not plain_np.all():
-        rest = pc.filter(cells, pc.invert(plain)).dictionary_encode()
-        parsed_v, parsed_s = [], []
-        for t in rest.dictionary.to_pylist():
-            try:
-                v, c = sym.parse_cell(t, decimal)
-            except ValueError:
-                return None
-            parsed_v.append(v)
-            parsed_s.append(c)
-        ri = arrow_numpy(rest.indices)
-        values[~plain_np] = np.asarray(parsed_v)[ri]
-        symbols[~plain_np] = np.asarray(parsed_s, dtype=np.uint8)[ri]
-    if not np.isfinite(values[plain_np]).all():
+    if not np.isfinite(values[symbols == sym.NUMBER]).all():
         return None
     full_v = np.full(size, np.nan)
     full_s = np.full(size, sym.NOT_APPLICABLE, dtype=np.uint8)
