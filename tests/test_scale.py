@@ -133,3 +133,17 @@ def test_statbank_long_fast_path_reads_what_the_row_reader_reads() -> None:
     from migaudit.errors import ReadError
     with pytest.raises(ReadError, match="line 6"):
         sb.read(bad.encode(), "x.csv")
+
+
+def test_wide_keys_match_like_packed_keys(monkeypatch) -> None:
+    """Releases with too many distinct key parts for one int64 are factorised role by role."""
+    import migaudit.crosstable as xt
+
+    a = _big("A", regions=30, quarters=8, ages=3)
+    b = _big("B", regions=30, quarters=8, ages=3)
+    b.values[3, 2, 1, 0] -= 4
+    packed = xt.cross_table_outcomes([Cube.of(a), Cube.of(b)])
+    monkeypatch.setattr(xt, "_RADIX_LIMIT", 1)
+    wide = xt.cross_table_outcomes([Cube.of(a), Cube.of(b)])
+    assert [(o.checked, o.failed) for o in wide] == [(o.checked, o.failed) for o in packed] == [(a.size, 1)]
+    assert wide[0].violations[0].codes == packed[0].violations[0].codes

@@ -38,6 +38,8 @@ SUMS_MATCH = Rule(
     family="release",
 )
 
+#: keys combine in one int64 while the product of the role vocabularies stays below this
+_RADIX_LIMIT = 2**62
 _STOCKS = {"population_end": 1, "population_start": 0, "population": 0}
 
 
@@ -137,16 +139,6 @@ def _equivalences() -> list[list[frozenset]]:
     text = (Path(__file__).parent / "data" / "equivalences.yaml").read_text(encoding="utf-8")
     return [[frozenset((k, norm(str(v)) if k != "measure" else str(v)) for k, v in alt.items())
              for alt in e["keys"]] for e in yaml.safe_load(text)["equivalences"]]
-
-
-def _equivalent(key: frozenset) -> frozenset:
-    """The first alternative's key for a cell keyed by any alternative (period kept)."""
-    time = frozenset(p for p in key if p[0] == "time")
-    rest = key - time
-    for alts in _equivalences():
-        if rest in alts[1:]:
-            return alts[0] | time
-    return key
 
 
 @dataclass
@@ -272,7 +264,7 @@ def _combine(items: list[tuple[_Keyed, list]], vocab: _Vocab) -> None:
     for r in roles:
         bases[r] = base
         base *= len(vocab.ids[r]) + 1
-    if base >= 2**62:  # more distinct keys than an int64 holds: factorise role by role
+    if base >= _RADIX_LIMIT:  # more distinct keys than an int64 holds: factorise role by role
         _combine_wide(items, roles)
         return
     for kept, groups in items:
