@@ -184,8 +184,8 @@ def _median_time(fn, repeat: int) -> tuple[float, object]:  # noqa: ANN001
 
 def parse_cells(text: str) -> int:
     t = text.upper().strip()
-    mult = {"K": 1_000, "M": 1_000_000}.get(t[-1], 1)
-    return int(float(t.rstrip("KM")) * mult)
+    mult = {"K": 1_000, "M": 1_000_000, "G": 1_000_000_000}.get(t[-1], 1)
+    return int(float(t.rstrip("KMG")) * mult)
 
 
 def main() -> None:
@@ -194,7 +194,15 @@ def main() -> None:
     ap.add_argument("--errors", type=int, default=20, help="errors injected at random cells")
     ap.add_argument("--repeat", type=int, default=5, help="runs per timing (median)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--write-parquet", metavar="DIR", default=None,
+                    help="only write a cube of --cells cells (any size, streamed) as partitioned tidy Parquet to DIR")
     args = ap.parse_args()
+    if args.write_parquet:
+        from migaudit.synthetic import write_dataset
+
+        injected = write_dataset(args.write_parquet, parse_cells(args.cells), errors=args.errors)
+        print(json.dumps({"wrote": args.write_parquet, "errors": injected.cells}))
+        return
     table = make_cube(parse_cells(args.cells))
     inject(table, args.errors)
     rules = bench_rules(table)

@@ -59,6 +59,7 @@ def test_json_contract_fields(release_json):
     assert set(release_json) == {"migaudit", "tables", "rules", "violations", "not_applied", "warnings",
                                  "intervals", "summary"}
     assert {"table", "where", "codes", "symbol", "lower", "upper"} <= set(release_json["intervals"][0])
+    assert release_json["warnings"] == []
     assert {"id", "title", "source", "family", "cells"} <= set(release_json["tables"][0])
     assert {"id", "table", "severity", "checked", "passed", "failed", "skipped"} <= set(release_json["rules"][0])
     v = release_json["violations"][0]

@@ -38,17 +38,9 @@ SUMS_MATCH = Rule(
     family="release",
 )
 
-#: above this many cells a table takes no part in cross-table keys (synthetic cubes)
-MAX_CELLS = 2_000_000
+#: keys combine in one int64 while the product of the role vocabularies stays below this
+_RADIX_LIMIT = 2**62
 _STOCKS = {"population_end": 1, "population_start": 0, "population": 0}
-
-
-@dataclass
-class _Cell:
-    cube: Cube
-    index: tuple[int, ...]
-    value: float
-    derived: bool = False
 
 
 def _date(p: Period, after: bool) -> str:
@@ -149,54 +141,188 @@ def _equivalences() -> list[list[frozenset]]:
              for alt in e["keys"]] for e in yaml.safe_load(text)["equivalences"]]
 
 
-def _equivalent(key: frozenset) -> frozenset:
-    """The first alternative's key for a cell keyed by any alternative (period kept)."""
-    time = frozenset(p for p in key if p[0] == "time")
-    rest = key - time
+@dataclass
+class _Keyed:
+    """The published cells of one cube (or its sums over regions) that carry a key."""
+
+    cube: Cube
+    flat: np.ndarray  # flat positions in `shape`
+    shape: tuple[int, ...]
+    keys: np.ndarray  # int64 combined key per cell (filled once every vocabulary is known)
+    values: np.ndarray
+    derived: bool
+
+
+class _Vocab:
+    """Integer ids of canonical (role, value) pairs; 0 is "absent" (a total)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, dict[str, int]] = defaultdict(dict)
+
+    def id(self, role: str, value: str) -> int:
+        ids = self.ids[role]
+        return ids.setdefault(value, len(ids) + 1)
+
+
+def _groups(cube: Cube, keys: list[list]) -> list[list[int]]:
+    """Axes whose categories are keyed together: measure with time (stocks are keyed by date),
+    and any axes that give the same role (a citizenship folded into a measure)."""
+    roles_of: list[set[str]] = []
+    for ax, parts in enumerate(keys):
+        roles = {r for p in parts if p is not None for r, _ in _unfold([p])}
+        if cube.dims[ax].role in ("measure", "time"):
+            roles |= {"measure", "time"}
+        roles_of.append(roles)
+    groups: list[list[int]] = [[ax] for ax in range(len(keys))]
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                ri = set().union(*(roles_of[a] for a in groups[i]))
+                rj = set().union(*(roles_of[a] for a in groups[j]))
+                if ri & rj:
+                    groups[i] = sorted(groups[i] + groups.pop(j))
+                    merged = True
+                    break
+            if merged:
+                break
+    return groups
+
+
+def _group_slots(cube: Cube, keys: list[list], axes: list[int], vocab: _Vocab,
+                 sums: bool) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Per role, the value id of each combination of the group's categories (shape of the
+    group's axes), and whether such a cell is compared at all."""
+    from itertools import product
+
+    shape = tuple(len(keys[a]) for a in axes)
+    slots: dict[str, np.ndarray] = {}
+    usable = np.zeros(shape, dtype=bool)
+    has_measure = any(cube.dims[a].role == "measure" for a in axes)
+    for idx in product(*(range(n) for n in shape)):
+        raw = [k for a, i in zip(axes, idx, strict=True) if (k := keys[a][i]) is not None]
+        measure = next((v for r, v in raw if r == "measure"), None)
+        if has_measure:
+            if measure is None:
+                continue
+            if sums and (measure.endswith("_domestic") or measure in ("in_migration", "out_migration")):
+                continue  # domestic moves inside the country do not add up to the country's
+        usable[idx] = True
+        values: dict[str, set[str]] = defaultdict(set)
+        for r, v in _stock_key(_unfold(raw), cube):
+            values[r].add(v)
+        for r, vs in values.items():
+            arr = slots.setdefault(r, np.zeros(shape, dtype=np.int64))
+            arr[idx] = vocab.id(r, "|".join(sorted(vs)))
+    return slots, usable
+
+
+def _broadcast(small: np.ndarray, axes: list[int], ndim: int) -> np.ndarray:
+    """A group's array reshaped so it broadcasts against the whole cube."""
+    shape = [1] * ndim
+    for a, n in zip(axes, small.shape, strict=True):
+        shape[a] = n
+    return small.reshape(shape)
+
+
+def _keyed(cube: Cube, keys: list[list], vocab: _Vocab,
+           sums: bool) -> tuple[_Keyed, list[tuple[list[int], dict[str, np.ndarray]]]] | None:
+    """The cells (or regional sums) of a cube with their per-role slots, keys filled later."""
+    values = cube.values
+    if sums:
+        r_ax = cube.axis("region")
+        if r_ax is None or cube.totals(r_ax) or len(cube.dims[r_ax]) < 2:
+            return None
+        if not cube.table.meta.get("covers_country", _covers_country(cube, r_ax)):
+            return None
+        with np.errstate(invalid="ignore"):
+            flags = cube.flags
+            vals = cube.values if flags is None else np.where(flags & 1, 0.0, cube.values)
+            values = vals.sum(axis=r_ax, keepdims=True)
+        keys = [[None] if a == r_ax else k for a, k in enumerate(keys)]
+    if not any(d.role == "measure" for d in cube.dims):
+        return None  # a cell with no measure names no figure
+    ndim = values.ndim
+    groups = []
+    mask = ~np.isnan(values)
+    for axes in _groups(cube, keys):
+        slots, usable = _group_slots(cube, keys, axes, vocab, sums)
+        if not usable.all():
+            mask &= _broadcast(usable, axes, ndim)
+        groups.append((axes, slots))
+    flat = np.flatnonzero(mask)
+    kept = _Keyed(cube, flat, values.shape, np.empty(0, dtype=np.int64), values.ravel()[flat], sums)
+    return kept, groups
+
+
+def _combine(items: list[tuple[_Keyed, list]], vocab: _Vocab) -> None:
+    """Fill every cell's key: the role ids combined in one integer (mixed radix)."""
+    roles = sorted(vocab.ids)
+    bases: dict[str, int] = {}
+    base = 1
+    for r in roles:
+        bases[r] = base
+        base *= len(vocab.ids[r]) + 1
+    if base >= _RADIX_LIMIT:  # more distinct keys than an int64 holds: factorise role by role
+        _combine_wide(items, roles)
+        return
+    for kept, groups in items:
+        full = np.zeros(kept.shape, dtype=np.int64)
+        for axes, slots in groups:
+            for r, small in slots.items():
+                full += _broadcast(small * bases[r], axes, full.ndim)
+        kept.keys = full.ravel()[kept.flat]
+        del full
+        _equivalents(kept, groups, bases, vocab)
+
+
+def _combine_wide(items: list[tuple[_Keyed, list]], roles: list[str]) -> None:
+    """Keys for releases with too many distinct (role, value) pairs for one int64."""
+    cols = []
+    for kept, groups in items:
+        m = np.zeros((kept.flat.size, len(roles)), dtype=np.int64)
+        for axes, slots in groups:
+            for r, small in slots.items():
+                full = np.broadcast_to(_broadcast(small, axes, len(kept.shape)), kept.shape)
+                m[:, roles.index(r)] += full.ravel()[kept.flat]
+        cols.append(m)
+    _, inverse = np.unique(np.concatenate(cols), axis=0, return_inverse=True)
+    start = 0
+    for kept, _ in items:
+        kept.keys = inverse.ravel()[start:start + kept.flat.size].astype(np.int64)
+        start += kept.flat.size
+
+
+def _equivalents(kept: _Keyed, groups: list, bases: dict[str, int], vocab: _Vocab) -> None:
+    """Cells keyed by an alternative name of a figure take the first name's key."""
+    if kept.derived:
+        return
+    present = {r for _, slots in groups for r in slots}
     for alts in _equivalences():
-        if rest in alts[1:]:
-            return alts[0] | time
-    return key
-
-
-def _cells(cube: Cube) -> dict[frozenset, list[_Cell]]:
-    out: dict[frozenset, list[_Cell]] = defaultdict(list)
-    if cube.values.size > MAX_CELLS:
-        return out
-    keys = _axis_keys(cube)
-    published = ~np.isnan(cube.values)
-    for idx in zip(*np.nonzero(published), strict=True):
-        parts = _unfold([k for ax, i in enumerate(idx) if (k := keys[ax][i]) is not None])
-        if not any(r == "measure" for r, _ in parts):
-            continue
-        key = _equivalent(frozenset(_stock_key(parts, cube)))
-        out[key].append(_Cell(cube, tuple(int(i) for i in idx), float(cube.values[idx])))
-    return out
-
-
-def _regional_sums(cube: Cube) -> dict[frozenset, list[_Cell]]:
-    """Sums over the region axis of a table of regions with no whole-country row."""
-    out: dict[frozenset, list[_Cell]] = defaultdict(list)
-    r_ax = cube.axis("region")
-    if r_ax is None or cube.totals(r_ax) or len(cube.dims[r_ax]) < 2 or cube.values.size > MAX_CELLS:
-        return out
-    if not cube.table.meta.get("covers_country", _covers_country(cube, r_ax)):
-        return out
-    keys = _axis_keys(cube)
-    with np.errstate(invalid="ignore"):
-        flags = cube.flags
-        vals = cube.values if flags is None else np.where(flags & 1, 0.0, cube.values)
-        sums = vals.sum(axis=r_ax)
-    other_axes = [a for a in range(len(cube.dims)) if a != r_ax]
-    for idx in zip(*np.nonzero(~np.isnan(sums)), strict=True):
-        parts = [k for a, i in zip(other_axes, idx, strict=True) if (k := keys[a][i]) is not None]
-        measure = next((v for r, v in parts if r == "measure"), None)
-        if measure is None or measure.endswith("_domestic") or measure in ("in_migration", "out_migration"):
-            continue  # domestic moves inside the country do not add up to the country's
-        full = list(idx)
-        full.insert(r_ax, 0)
-        out[frozenset(_stock_key(parts, cube))].append(_Cell(cube, tuple(int(i) for i in full), float(sums[idx]), True))
-    return out
+        first = dict(alts[0])
+        for alt in alts[1:]:
+            want = dict(alt)
+            if not set(want) <= present or any(vocab.ids[r].get(v) is None for r, v in want.items()):
+                continue
+            full = np.ones(kept.shape, dtype=bool)
+            for axes, slots in groups:
+                for r, small in slots.items():
+                    if r == "time":
+                        continue
+                    target = vocab.ids[r][want[r]] if r in want else 0
+                    full &= _broadcast(small == target, axes, full.ndim)
+            match = full.ravel()[kept.flat]
+            if not match.any():
+                continue
+            delta = 0
+            for r in set(want) | set(first):
+                old = vocab.ids[r].get(want[r], 0) if r in want else 0
+                new = vocab.id(r, first[r]) if r in first else 0
+                if r not in bases:
+                    continue  # a role no table has: the alternative cannot be met (ids stay valid)
+                delta += (new - old) * bases[r]
+            kept.keys[match] += delta
 
 
 def _covers_country(cube: Cube, r_ax: int) -> bool:
@@ -208,49 +334,132 @@ def _covers_country(cube: Cube, r_ax: int) -> bool:
     return len(counties) >= 18
 
 
-def cross_table_outcomes(cubes: list[Cube]) -> list[Outcome]:
-    """One outcome per pair of tables that share figures, with a violation per mismatch."""
-    index: dict[frozenset, list[_Cell]] = defaultdict(list)
+def cross_table_outcomes(cubes: list[Cube], max_itemised: int | None = None) -> list[Outcome]:
+    """One outcome per pair of tables that share figures, with a violation per mismatch.
+
+    Keys are built per category and combined as integer arrays; cells are matched by one
+    sort, so tables of any size take part. At most `max_itemised` mismatches per pair are
+    itemised (default: the engine's limit); all are counted.
+    """
+    from .engine import MAX_VIOLATIONS
+
+    limit = MAX_VIOLATIONS if max_itemised is None else max_itemised
+    if len({c.table.id for c in cubes}) < 2:
+        return []  # one table has nothing to be compared with
+    vocab = _Vocab()
+    items = []
     for cube in cubes:
-        for k, cells in _cells(cube).items():
-            index[k].extend(cells)
-        for k, cells in _regional_sums(cube).items():
-            index[k].extend(cells)
-    outcomes: dict[tuple[str, str, str], Outcome] = {}
-    for key, cells in index.items():
-        tables = {c.cube.table.id for c in cells}
-        if len(tables) < 2:
-            continue
-        first: dict[str, _Cell] = {}
-        for c in cells:
-            first.setdefault(c.cube.table.id, c)
-        ordered = sorted(first.values(), key=lambda c: (c.derived, c.cube.table.id))
-        for a, b in ((a, b) for i, a in enumerate(ordered) for b in ordered[i + 1:]):
-            if a.derived and b.derived:
-                continue
-            rule = SUMS_MATCH if (a.derived or b.derived) else SAME_FIGURE
-            pair = (rule.id, a.cube.table.id, b.cube.table.id)
-            out = outcomes.setdefault(pair, Outcome(rule, f"{pair[1]} = {pair[2]}"))
-            out.checked += 1
-            if a.value == b.value:
-                out.passed += 1
-                continue
-            out.failed += 1
-            where_a, codes_a = _where(a, key)
-            where_b, _ = _where(b, key)
-            out.violations.append(Violation(
-                rule.id, rule.severity, a.cube.table.id, where_a, codes_a, b.value, a.value,
-                a.value - b.value, 0.0,
-                f"published {a.value:g} here but {b.value:g} in {b.cube.table.id}"
-                + (" (sum over its regions)" if b.derived else ""),
-                other={"table": b.cube.table.id, "where": where_b, **({"derived": "sum over regions"} if b.derived else {})},
-                cells=[(a.cube.table.id, a.index, 1.0), (b.cube.table.id, b.index, -1.0)],
-            ))
-    return list(outcomes.values())
+        keys = _axis_keys(cube)
+        for sums in (False, True):
+            got = _keyed(cube, keys, vocab, sums)
+            if got is not None:
+                items.append(got)
+    # equivalences may name a measure no table uses: give it an id before bases are fixed
+    for alts in _equivalences():
+        for r, v in alts[0]:
+            vocab.id(r, v)
+    _combine(items, vocab)
+    kept = [k for k, _ in items if k.flat.size]
+    if not kept:
+        return []
+    ids = sorted({k.cube.table.id for k in kept})
+    rank = {t: i for i, t in enumerate(ids)}
+    sizes = np.array([k.flat.size for k in kept], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    part_tab = np.array([rank[k.cube.table.id] for k in kept], dtype=np.int64)
+    part_derived = np.array([k.derived for k in kept])
+    key, seq = _sorted_keys([k.keys for k in kept], int(offsets[-1]))
+    for k in kept:
+        k.keys = np.zeros(0, dtype=np.int64)  # no longer needed: free the memory
+    part = np.searchsorted(offsets, seq, side="right") - 1
+    tab = part_tab[part]
+    # the first cell of each table per key (its own cells come before its regional sums)
+    first = np.ones(key.size, dtype=bool)
+    first[1:] = (key[1:] != key[:-1]) | (tab[1:] != tab[:-1])
+    key, seq, part, tab = key[first], seq[first], part[first], tab[first]
+    start = np.ones(key.size, dtype=bool)
+    start[1:] = key[1:] != key[:-1]
+    group = np.cumsum(start) - 1
+    del key
+    gsize = np.bincount(group)[group]
+    gfirst = np.flatnonzero(start)[group]
+    rank_in = np.arange(seq.size) - gfirst
+    pa_list, pb_list = [], []
+    for d in range(1, int(gsize.max(initial=1))):
+        i = np.flatnonzero(rank_in + d < gsize)
+        pa_list.append(i)
+        pb_list.append(i + d)
+    if not pa_list or not sum(x.size for x in pa_list):
+        return []
+    ia, ib = np.concatenate(pa_list), np.concatenate(pb_list)
+    # within a pair, published figures before sums, then by table id
+    da, db = part_derived[part[ia]], part_derived[part[ib]]
+    swap = (da > db) | ((da == db) & (tab[ia] > tab[ib]))
+    ia, ib = np.where(swap, ib, ia), np.where(swap, ia, ib)
+    da, db = part_derived[part[ia]], part_derived[part[ib]]
+    keep = ~(da & db)
+    ia, ib, da, db = ia[keep], ib[keep], da[keep], db[keep]
+    n_ids = len(ids)
+    pair_key = ((da | db).astype(np.int64) * n_ids + tab[ia]) * n_ids + tab[ib]
+    value_of = np.concatenate([k.values for k in kept])
+    va, vb = value_of[seq[ia]], value_of[seq[ib]]
+    fails = va != vb
+    checked = np.bincount(pair_key, minlength=2 * n_ids * n_ids)
+    failed = np.bincount(pair_key[fails], minlength=2 * n_ids * n_ids)
+    fail_at = np.flatnonzero(fails)
+    fail_at = fail_at[np.argsort(seq[ia[fail_at]], kind="stable")]  # as published
+    outcomes: list[Outcome] = []
+    for pk in np.flatnonzero(checked):
+        kind, a_id, b_id = int(pk) // n_ids**2, ids[int(pk) // n_ids % n_ids], ids[int(pk) % n_ids]
+        rule = SUMS_MATCH if kind else SAME_FIGURE
+        out = Outcome(rule, f"{a_id} = {b_id}")
+        out.checked, out.failed = int(checked[pk]), int(failed[pk])
+        out.passed = out.checked - out.failed
+        for j in fail_at[pair_key[fail_at] == pk][:limit]:
+            out.violations.append(_violation(rule, kept, offsets, int(seq[ia[j]]), int(seq[ib[j]]), value_of))
+        outcomes.append(out)
+    return outcomes
 
 
-def _where(cell: _Cell, key: frozenset) -> tuple[dict[str, str], dict[str, str]]:
-    where, codes = cell.cube.where(cell.index)
+def _sorted_keys(keys: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(keys sorted, position of each in the concatenation); equal keys keep their order.
+
+    Key and position are packed into one int64 and sorted by value (much faster than an
+    argsort) when they fit; otherwise a stable argsort.
+    """
+    top = max((int(k.max()) for k in keys if k.size), default=0)
+    bits = max(int(n).bit_length(), 1)
+    if top.bit_length() + bits <= 62:
+        packed = np.concatenate(keys) << bits
+        packed |= np.arange(n, dtype=np.int64)
+        packed.sort()
+        mask = np.int64((1 << bits) - 1)
+        return packed >> bits, packed & mask
+    allk = np.concatenate(keys)
+    order = np.argsort(allk, kind="stable")
+    return allk[order], order
+
+
+def _violation(rule: Rule, kept: list[_Keyed], offsets: np.ndarray, i: int, j: int, value: np.ndarray) -> Violation:
+    """The mismatch of cell `i` and cell `j` (positions in the concatenation of `kept`)."""
+    pi = int(np.searchsorted(offsets, i, side="right")) - 1
+    pj = int(np.searchsorted(offsets, j, side="right")) - 1
+    a, b = kept[pi], kept[pj]
+    ia = tuple(int(x) for x in np.unravel_index(a.flat[i - offsets[pi]], a.shape))
+    ib = tuple(int(x) for x in np.unravel_index(b.flat[j - offsets[pj]], b.shape))
+    va, vb = float(value[i]), float(value[j])
+    where_a, codes_a = _where(a, ia)
+    where_b, _ = _where(b, ib)
+    return Violation(
+        rule.id, rule.severity, a.cube.table.id, where_a, codes_a, vb, va, va - vb, 0.0,
+        f"published {va:g} here but {vb:g} in {b.cube.table.id}" + (" (sum over its regions)" if b.derived else ""),
+        other={"table": b.cube.table.id, "where": where_b, **({"derived": "sum over regions"} if b.derived else {})},
+        cells=[(a.cube.table.id, ia, 1.0), (b.cube.table.id, ib, -1.0)],
+    )
+
+
+def _where(cell: _Keyed, index: tuple[int, ...]) -> tuple[dict[str, str], dict[str, str]]:
+    where, codes = cell.cube.where(index)
     if cell.derived:
         r_ax = cell.cube.axis("region")
         assert r_ax is not None

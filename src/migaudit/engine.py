@@ -12,13 +12,15 @@ instance not applicable, `..`/`...` make it skipped, `:` turns it into a bound c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .cube import ABSENT, BOUND, UNKNOWN, Cube, is_residual_label
 from .rules import Group, Rule
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made: `import migaudit` stays light
+    import pandas as pd
 
 _EPS = 1e-9
 #: at most this many violations are itemised per rule and table (all are counted)
@@ -73,6 +75,8 @@ class Outcome:
         The frame Great Expectations and other tools validate with plain expectations
         (|imbalance| <= tolerance) when they cannot express the rule itself.
         """
+        import pandas as pd
+
         cols = ["rule", "table", "severity", "where", "actual", "expected", "imbalance", "tolerance", "status"]
         if self._instances is None:
             raise ValueError("evaluate(..., residuals=True) keeps the instances")

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .engine import Outcome, Violation
 from .table import Table
+
+if TYPE_CHECKING:  # pandas loads on first use of a frame
+    import pandas as pd
 
 SEVERITY_RANK = {"info": 1, "warning": 2, "error": 3}
 
@@ -31,7 +32,7 @@ class AuditResult:
     #: rules that applied to no table, each with why (`applicability.NotApplied`)
     not_applied: list[Any] = field(default_factory=list)
     #: messages about the audit itself, not findings: an `accept` entry that matches nothing,
-    #: a user rule that applied to no table
+    #: a limit the audit met (violations counted but not itemised): nothing is skipped silently
     warnings: list[str] = field(default_factory=list)
     #: suppressed cells (`:`) and the range their value must lie in, from localization
     intervals: list[dict[str, Any]] = field(default_factory=list)
@@ -42,6 +43,8 @@ class AuditResult:
 
     @property
     def violations(self) -> pd.DataFrame:
+        import pandas as pd
+
         rows = [
             {
                 "rule": v.rule, "severity": v.severity, "table": v.table,
@@ -56,6 +59,8 @@ class AuditResult:
         return pd.DataFrame(rows, columns=cols)
 
     def summary(self) -> pd.DataFrame:
+        import pandas as pd
+
         rows = [
             {"rule": o.rule.id, "table": o.table, "kind": o.rule.kind, "severity": o.rule.severity,
              "checked": o.checked, "passed": o.passed, "failed": o.failed, "skipped": o.skipped}

@@ -38,7 +38,11 @@ def collect(items: Iterable[Table | str | Path]) -> tuple[list[Table], list[tupl
             tables.append(item)
             continue
         p = Path(item)
-        if p.is_dir():
+        if p.is_dir() and (p / "_common_metadata").is_file():  # a partitioned tidy Parquet cube
+            from .readers.tidy import read_dataset
+
+            tables.append(read_dataset(p))
+        elif p.is_dir():
             for f in sorted(x for x in p.rglob("*") if x.is_file()):
                 if f.suffix.lower() in _NOT_TABLES or f.name.startswith("."):
                     ignored.append((str(f), "not a table file"))
@@ -302,7 +306,8 @@ def audit(
 
 def _audit_native(items: list[Table | Path], ruleset: RuleSet, cross_table: bool, progress: bool,
                   localize_options: LocalizeOptions | None = None) -> AuditResult:
-    tables, ignored = collect(items)
+    with _step("reading", progress):
+        tables, ignored = collect(items)
     _require_tables(tables, items)
     cubes = [Cube.of(t) for t in tables]
     outcomes: list[Outcome] = []
@@ -314,7 +319,8 @@ def _audit_native(items: list[Table | Path], ruleset: RuleSet, cross_table: bool
         _structure_notes(cube, outs)
         if family := family_of(outs):
             families[cube.table.id] = family
-    return assemble(tables, cubes, outcomes, families, ignored, ruleset, cross_table, localize_options)
+    return assemble(tables, cubes, outcomes, families, ignored, ruleset, cross_table, localize_options,
+                    progress=progress)
 
 
 def _structure_notes(cube: Cube, outs: list[Outcome]) -> None:
@@ -348,19 +354,22 @@ def family_of(outcomes: list[Outcome], skip: tuple[str, ...] = ()) -> str | None
 
 def assemble(tables: list[Table], cubes: list[Cube], outcomes: list[Outcome], families: dict[str, str],
              ignored: list[tuple[str, str]], ruleset: RuleSet, cross_table: bool = True,
-             localize_options: LocalizeOptions | None = None) -> AuditResult:
+             localize_options: LocalizeOptions | None = None, progress: bool = False) -> AuditResult:
     """The checks every backend shares: across tables, then suspects by localization."""
     from .crosstable import cross_table_outcomes
     from .localization import localize
 
     if cross_table:
-        outcomes = outcomes + cross_table_outcomes(cubes)
+        with _step("cross-table checks", progress):
+            outcomes = outcomes + cross_table_outcomes(cubes)
     from .applicability import not_applied
 
     result = AuditResult(tables, outcomes, families, ignored)
     result.not_applied = not_applied(ruleset, outcomes, cubes)
-    localize(result, cubes, ruleset, localize_options)
+    with _step("localizing", progress):
+        localize(result, cubes, ruleset, localize_options)
     attach_split_candidates(result)
+    result.warnings += limit_warnings(result)
     return result
 
 
@@ -374,3 +383,24 @@ def attach_split_candidates(result: AuditResult) -> None:
                 others = "; ".join(" | ".join(c) for c in u.get("candidates", [])[:4])
                 v.message += (f" [line {u['line']}: the page's digits were read as "
                               f"{' | '.join(u['chosen'])}; other splits: {others or 'none'}]")
+
+
+def limit_warnings(result: AuditResult) -> list[str]:
+    """Every limit the audit met, in words, so that no report hides a skipped step.
+
+    (Localization has no cap: it works per component; a tie larger than its enumeration
+    limit says so on its suspects, `tie_complete: false`.)
+    """
+    return [f"{o.rule.id} on {o.table}: {o.failed} failures counted, {len(o.violations)} itemised"
+            for o in result.outcomes if o.failed > len(o.violations)]
+
+
+def _step(description: str, show: bool):  # noqa: ANN202 - a context manager
+    """A spinner on stderr while a step runs (only when asked: the CLI asks on a terminal)."""
+    from contextlib import nullcontext
+
+    if not show:
+        return nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(f"{description}…", spinner="dots")

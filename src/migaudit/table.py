@@ -10,13 +10,15 @@ at the edges.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from . import symbols as sym
 from .errors import ReadError
+
+if TYPE_CHECKING:  # pandas loads only where a frame is made or read
+    import pandas as pd
 
 ROLES = ("time", "region", "citizenship", "measure", "sex", "age")
 
@@ -142,6 +144,8 @@ class Table:
     # --- tidy form ----------------------------------------------------------------------
     def frame(self) -> pd.DataFrame:
         """The tidy long form: dimension codes, `<dim>_label` where labels differ, value, symbol."""
+        import pandas as pd
+
         shape = self.shape
         grids = np.indices(shape).reshape(len(shape), -1) if shape else np.zeros((0, 1), int)
         cols: dict[str, Any] = {}
@@ -163,50 +167,104 @@ class Table:
         source: str = "<frame>",
         **meta: Any,
     ) -> Table:
-        """Build a cube from a tidy frame; missing key combinations become `.` (no cell).
+        """Build a cube from a tidy pandas frame (see `from_arrow`, which does the work)."""
+        import pyarrow as pa
 
-        Duplicate keys and unknown symbols raise a `ReadError` naming the row.
+        return cls.from_arrow(pa.Table.from_pandas(df, preserve_index=False), dims, roles, source, **meta)
+
+    @classmethod
+    def from_arrow(
+        cls,
+        data: Any,
+        dims: list[str] | None = None,
+        roles: dict[str, str] | None = None,
+        source: str = "<arrow>",
+        place: Any = None,
+        **meta: Any,
+    ) -> Table:
+        """Build a cube from a tidy Arrow table; missing key combinations become `.` (no cell).
+
+        Codes are dictionary-encoded once per column and cells placed by integer position, so
+        no Python runs per cell. Every bad cell is a `ReadError` naming `place(row)` (default
+        "row N"): an empty code, a code with two labels, a duplicate key, a value that is not
+        a finite number, an unknown symbol, a number under a symbol that has none, a
+        plain-number cell without a number.
         """
+        def where(row: int) -> str:
+            return place(row) if place is not None else f"row {row + 1}"
+
         roles = roles or {}
+        names = list(data.column_names)
         if dims is None:
-            dims = [c for c in df.columns if c not in ("value", "symbol") and not str(c).endswith("_label")]
+            dims = [c for c in names if c not in ("value", "symbol") and not str(c).endswith("_label")]
         for col in [*dims, "value"]:
-            if col not in df.columns:
+            if col not in names:
                 raise ReadError(f"no column {col!r}", source=source, expected=f"columns {dims + ['value', 'symbol']}")
-        dimensions = []
-        positions = []
+        n = data.num_rows
+        dimensions: list[Dimension] = []
+        positions: list[np.ndarray] = []  # per dimension until the shape is known, then folded into `flat`
         for name in dims:
-            codes = df[name].astype(str)
-            uniq = list(dict.fromkeys(codes))
+            idx, uniq = _encode(data.column(name), name, source, where)
             labels = uniq
-            if f"{name}_label" in df.columns:
-                first = dict(zip(codes, df[f"{name}_label"].astype(str), strict=True))
-                labels = [first[c] for c in uniq]
+            if f"{name}_label" in names:
+                lab_idx, lab_uniq = _encode(data.column(f"{name}_label"), f"{name}_label", source, where,
+                                            empty_ok=True)
+                lab_of = np.empty(len(uniq), dtype=np.int64)
+                lab_of[idx] = lab_idx
+                clash = np.flatnonzero(lab_of[idx] != lab_idx)
+                if clash.size:
+                    row = int(clash[0])
+                    raise ReadError(f"{name} {uniq[idx[row]]!r} has two labels", source=source, where=where(row),
+                                    expected="one label per code")
+                labels = [lab_uniq[i] for i in lab_of]
             dimensions.append(Dimension(name, tuple(uniq), tuple(labels), role=roles.get(name, guess_role(name))))
-            lookup = {c: i for i, c in enumerate(uniq)}
-            positions.append(codes.map(lookup).to_numpy(dtype=np.int64))
+            positions.append(idx.astype(np.int32) if len(uniq) < 2**31 else idx)
+            del idx
         shape = tuple(len(d) for d in dimensions)
-        flat = np.ravel_multi_index(positions, shape) if dims else np.zeros(len(df), dtype=np.int64)
-        if len(np.unique(flat)) != len(flat):
+        size = int(np.prod(shape, dtype=np.float64)) if shape else 1
+        if size > 1_000_000 and size > 100 * max(n, 1):
+            raise ReadError(f"{n} rows keyed by {len(dims)} columns would span {size} cells", source=source,
+                            expected="category columns that form a table")
+        flat = np.zeros(n, dtype=np.int64)
+        for stride in _strides(shape):
+            idx = positions.pop(0)
+            flat += idx.astype(np.int64) * stride
+            del idx
+        seen = np.zeros(size, dtype=bool)
+        seen[flat] = True
+        if int(np.count_nonzero(seen)) != n:
             _, first_idx, counts = np.unique(flat, return_index=True, return_counts=True)
-            row = int(first_idx[np.argmax(counts > 1)])
-            key = {n: str(df[n].iloc[row]) for n in dims}
-            raise ReadError(f"duplicate key {key}", source=source, where=f"row {row + 1}")
-        values = np.full(int(np.prod(shape)), np.nan)
-        symbols = np.full(int(np.prod(shape)), sym.NOT_APPLICABLE, dtype=np.uint8)
-        values[flat] = pd.to_numeric(df["value"], errors="coerce").to_numpy(dtype=np.float64)
-        if "symbol" in df.columns:
-            texts = df["symbol"].fillna("").astype(str).str.strip()
-            unknown = ~texts.isin(sym.CODE.keys())
-            if unknown.any():
-                row = int(np.argmax(unknown.to_numpy()))
-                raise ReadError(
-                    f"unknown symbol {texts.iloc[row]!r}", source=source, where=f"row {row + 1}",
-                    expected="one of " + " ".join(repr(t) for t in sym.TEXT),
-                )
-            symbols[flat] = texts.map(sym.CODE).to_numpy(dtype=np.uint8)
+            dup = int(np.flatnonzero(flat == flat[first_idx[np.argmax(counts > 1)]])[1])
+            at = np.unravel_index(int(flat[dup]), shape)
+            key = {d.name: d.codes[int(i)] for d, i in zip(dimensions, at, strict=True)}
+            raise ReadError(f"duplicate key {key}", source=source, where=where(dup))
+        del seen
+        vals = _numbers(data.column("value"), source, where)
+        if "symbol" in names:
+            codes = _symbol_codes(data.column("symbol"), source, where)
+            missing = np.isin(codes, sym.MISSING_CODES)
+            bad = np.flatnonzero(missing & ~np.isnan(vals))
+            if bad.size:
+                row = int(bad[0])
+                raise ReadError(f"a number ({vals[row]:g}) under the symbol {sym.TEXT[codes[row]]!r}", source=source,
+                                where=where(row), expected="an empty value where the symbol means no number")
+            nil = codes == sym.NIL
+            bad = np.flatnonzero(nil & ~np.isnan(vals) & (vals != 0))
+            if bad.size:
+                row = int(bad[0])
+                raise ReadError(f"the nil symbol '-' with the number {vals[row]:g}", source=source, where=where(row),
+                                expected="0 or an empty value under '-'")
+            vals[nil] = 0.0
+            bad = np.flatnonzero(~missing & ~nil & np.isnan(vals))
+            if bad.size:
+                raise ReadError("a cell with neither a number nor a symbol", source=source, where=where(int(bad[0])),
+                                expected="a number, or a symbol such as '..' that says why there is none")
         else:
-            symbols[flat] = np.where(np.isnan(values[flat]), sym.CODE[".."], sym.NUMBER)
+            codes = np.where(np.isnan(vals), sym.CODE[".."], sym.NUMBER).astype(np.uint8)
+        values = np.full(size, np.nan)
+        symbols = np.full(size, sym.NOT_APPLICABLE, dtype=np.uint8)
+        values[flat] = vals
+        symbols[flat] = codes
         return cls(dimensions, values.reshape(shape), symbols.reshape(shape), source=source, **meta)
 
     def equals(self, other: Table) -> bool:
@@ -223,6 +281,133 @@ class Table:
     def __repr__(self) -> str:
         dims = " × ".join(f"{d.name}[{len(d)}]" for d in self.dimensions)
         return f"<Table {self.id or '?'}: {dims} = {self.size} cells>"
+
+
+def _strides(shape: tuple[int, ...]) -> list[int]:
+    out, step = [], 1
+    for n in reversed(shape):
+        out.append(step)
+        step *= n
+    return out[::-1]
+
+
+def arrow_numpy(arr: Any, fill: float | int | bool = 0) -> np.ndarray:
+    """An Arrow array as numpy, nulls as `fill`, by zero-copy (pyarrow's converting path imports pandas)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.null_count:
+        arr = pc.fill_null(arr, fill)
+    is_bool = pa.types.is_boolean(arr.type)
+    if is_bool:
+        arr = arr.cast(pa.uint8())
+    dtype = np.dtype(_NUMPY_OF.get(str(arr.type), "V"))
+    if dtype.kind == "V":
+        raise TypeError(f"no numpy view of Arrow {arr.type}")
+    out = np.frombuffer(arr.buffers()[1], dtype=dtype)[arr.offset: arr.offset + len(arr)]
+    return out.astype(bool) if is_bool else out
+
+
+_NUMPY_OF = {"int8": "i1", "int16": "i2", "int32": "i4", "int64": "i8", "uint8": "u1", "uint16": "u2",
+             "uint32": "u4", "uint64": "u8", "float": "f4", "double": "f8"}
+
+
+def _encode(col: Any, name: str, source: str, where: Any, empty_ok: bool = False) -> tuple[np.ndarray, list[str]]:
+    """(integer code per row, distinct texts): one dictionary encoding of an Arrow column."""
+    import pyarrow as pa
+
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if not pa.types.is_dictionary(arr.type):
+        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            if not (pa.types.is_integer(arr.type) or pa.types.is_null(arr.type)):
+                raise ReadError(f"column {name!r} holds {arr.type}, not text", source=source,
+                                expected="codes and labels as text")
+            arr = arr.cast(pa.string())
+        arr = arr.dictionary_encode()
+    if arr.null_count:
+        row = int(np.flatnonzero(arrow_numpy(arr.is_null()))[0])
+        raise ReadError(f"no {name}", source=source, where=where(row), expected=f"a {name} in every row")
+    dictionary = arr.dictionary
+    if not (pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type)):
+        dictionary = dictionary.cast(pa.string())
+    idx = arrow_numpy(arr.indices).astype(np.int64)
+    texts = dictionary.to_pylist()
+    used = np.bincount(idx, minlength=len(texts)) > 0
+    if not used.all() or len(set(texts)) != len(texts):  # a stored dictionary: keep used texts, once
+        keep = [t for t, u in zip(texts, used, strict=True) if u]
+        first = {t: i for i, t in reversed(list(enumerate(dict.fromkeys(keep))))}
+        remap = np.array([first.get(t, -1) for t in texts], dtype=np.int64)
+        idx, texts = remap[idx], list(dict.fromkeys(keep))
+    if not empty_ok and "" in texts:
+        row = int(np.flatnonzero(idx == texts.index(""))[0])
+        raise ReadError(f"empty {name}", source=source, where=where(row), expected=f"a {name} in every row")
+    return idx, texts
+
+
+def _numbers(col: Any, source: str, where: Any) -> np.ndarray:
+    """float64 values of an Arrow column (empty or null = NaN); anything but a finite number is an error."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+        text = pc.utf8_trim_whitespace(arr)
+        empty = pc.equal(text, "")
+        text = pc.if_else(empty, pa.scalar(None, arr.type), text)
+        try:
+            arr = text.cast(pa.float64())
+        except pa.ArrowInvalid:
+            ok = pc.match_substring_regex(text, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+            bad = arrow_numpy(pc.and_(pc.invert(ok), pc.is_valid(text)), False)
+            row = int(np.flatnonzero(bad)[0])
+            raise ReadError(f"value {text[row].as_py()!r} is not a number", source=source, where=where(row),
+                            expected="a number or an empty cell") from None
+    elif pa.types.is_null(arr.type):
+        arr = arr.cast(pa.float64())
+    elif not (pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type)):
+        raise ReadError(f"column 'value' holds {arr.type}, not numbers", source=source, expected="numbers")
+    out = arrow_numpy(arr.cast(pa.float64()), np.nan).astype(np.float64, copy=True)
+    bad = np.flatnonzero(np.isinf(out))
+    if bad.size == 0 and (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+                          or pa.types.is_dictionary(col.type)):
+        # "nan" written as text is not an empty cell
+        nan_text = np.isnan(out) & arrow_numpy(arr.is_valid(), False)
+        bad = np.flatnonzero(nan_text)
+    if bad.size:
+        row = int(bad[0])
+        raise ReadError(f"value {col[row].as_py()!r} is not a finite number", source=source, where=where(row),
+                        expected="a finite number or an empty cell")
+    return out
+
+
+def _symbol_codes(col: Any, source: str, where: Any) -> np.ndarray:
+    """uint8 symbol code per row; an unknown symbol is an error naming its row."""
+    import pyarrow as pa
+
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if pa.types.is_null(arr.type):
+        return np.zeros(len(arr), dtype=np.uint8)
+    if not pa.types.is_dictionary(arr.type):
+        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            raise ReadError(f"column 'symbol' holds {arr.type}, not text", source=source, expected="SSB symbols")
+        arr = arr.dictionary_encode()
+    nulls = arrow_numpy(arr.is_null(), False)
+    idx = arrow_numpy(arr.indices)
+    texts = [("" if t is None else str(t)).strip() for t in arr.dictionary.to_pylist()]
+    lut = np.array([sym.CODE.get(t, 255) for t in texts] or [0], dtype=np.uint8)
+    codes = lut[idx.astype(np.int64)] if len(texts) else np.zeros(len(arr), np.uint8)
+    if arr.null_count:
+        codes[nulls] = sym.NUMBER
+    bad = np.flatnonzero(codes == 255)
+    if bad.size:
+        row = int(bad[0])
+        raise ReadError(f"unknown symbol {texts[int(idx[row])]!r}", source=source, where=where(row),
+                        expected="one of " + " ".join(repr(t) for t in sym.TEXT))
+    return codes
 
 
 _ROLE_WORDS = {

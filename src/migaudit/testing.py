@@ -74,6 +74,23 @@ PRINTED_REGIONS = ("Oslo and Akershus", "Hedmark and Oppland", "South Eastern No
 DrawFn = Callable[[st.SearchStrategy], Any]
 
 
+def write_parquet_dataset(table_or_cells: Table | int, path: Any, errors: int = 0, seed: int = 1,
+                          rows_per_file: int = 1_000_000) -> Any:
+    """Write a drawn Table, or a consistent register-shaped cube of about N cells generated
+    while it is written (any size, memory bounded by one chunk), as partitioned tidy Parquet.
+
+    Returns where errors were injected (`synthetic.Injected`, for the generated cube) or None.
+    """
+    if isinstance(table_or_cells, Table):
+        from .readers.tidy import write_table_dataset
+
+        write_table_dataset(table_or_cells, path, rows_per_file)
+        return None
+    from .synthetic import write_dataset
+
+    return write_dataset(path, table_or_cells, seed=seed, errors=errors, rows_per_file=rows_per_file)
+
+
 def _period(year: int, quarter: int) -> str:
     return f"{year}K{quarter}"
 

@@ -38,7 +38,7 @@ import numpy as np
 
 from .. import symbols as sym
 from ..errors import ReadError
-from ..table import Dimension, Table, guess_role
+from ..table import Dimension, Table, arrow_numpy, guess_role
 from . import decode
 
 _MONTHS = {
@@ -184,8 +184,22 @@ def check_cube_size(shape: tuple[int, ...], rows: int, source: str, header_line:
                         where=f"line {header_line}", expected="category columns that form a table")
 
 
+def head_lines(text: str, n: int) -> list[str]:
+    """The first `n` lines of `text`, without splitting (copying) the rest of a big file."""
+    out: list[str] = []
+    pos = 0
+    while len(out) < n and pos < len(text):
+        end = text.find("\n", pos)
+        if end < 0:
+            out.append(text[pos:])
+            break
+        out.append(text[pos:end])
+        pos = end + 1
+    return out
+
+
 def choose_sep(text: str) -> str:
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    first = next((ln for ln in head_lines(text, 1000) if ln.strip()), "")
     return ";" if first.count(";") >= first.count(",") and first.count(";") else ","
 
 
@@ -219,15 +233,123 @@ def csv_rows(data: bytes, source: str) -> tuple[list[tuple[int, list[str]]], str
 
 def read(data: bytes, source: str) -> list[Table]:
     """The one table in a StatBank CSV export."""
-    rows, sep, notes = csv_rows(data, source)
-    if not rows:
+    notes: list[str] = []
+    text = read_text(data, source, notes)
+    sep = choose_sep(text)
+    head = split_rows("\n".join(head_lines(text, 64)), sep, source)
+    if not head:
         raise ReadError("file is empty", source=source, expected="a CSV table")
     stem = Path(source).stem if source and not source.startswith("<") else "statbank"
-    first = [c.strip() for c in rows[0][1]]
+    first = [c.strip() for c in head[0][1]]
     title_only = sum(bool(c) for c in first) == 1 and first[0] != ""
-    if first[0] == "" or title_only or not _is_long(first, rows[1:]):
+    if first[0] == "" or title_only or not _is_long(first, head[1:]):
+        rows = split_rows(text, sep, source)
         return [_read_matrix(rows, sep, source, stem, notes)]
-    return [_read_long(rows, sep, source, stem, notes)]
+    fast = _read_long_arrow(text, data, head[0], sep, source, stem, list(notes))
+    if fast is not None:
+        return [fast]
+    # the slow reader names the exact line of whatever the fast one could not read
+    return [_read_long(split_rows(text, sep, source), sep, source, stem, notes)]
+
+
+def _read_long_arrow(text: str, data: bytes, header_row: tuple[int, list[str]], sep: str, source: str,
+                     stem: str, notes: list[str]) -> Table | None:
+    """The long form read by pyarrow straight into integer codes; None when any row is not
+    plainly right (then the row-by-row reader runs and names the line)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    header_line, raw = header_row
+    header = [h.strip() for h in raw]
+    if len(header) < 2 or any(not h for h in header) or len(set(raw)) != len(raw):
+        return None
+    names = header[:-1]
+    for j, h in enumerate(names):
+        if h in names[:j] or h.lower() in ("value", "symbol") or h.endswith("_label"):
+            return None
+    body = text.encode("utf-8") if any(x.startswith("not UTF-8") for x in notes) else data
+    try:
+        pt = pacsv.read_csv(
+            pa.BufferReader(body),
+            parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"'),
+            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in raw},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowKeyError):
+        return None
+    if pt.num_rows == 0 or pt.column_names != raw:
+        return None
+    n = pt.num_rows
+    # every distinct cell text is parsed once, by the same function as the row-by-row reader
+    cells = pt.column(len(header) - 1).combine_chunks().dictionary_encode()
+    texts = cells.dictionary.to_pylist()
+    decimal = "."
+    if sep == ";":
+        decimal = ","
+        if not any("," in t for t in texts) and any(re.fullmatch(r"\s*-?\d+\.\d+\s*", t) for t in texts):
+            notes.append("`;`-separated but no decimal commas and some decimal points: '.' read as the decimal mark")
+            decimal = "."
+    parsed_v = np.empty(len(texts))
+    parsed_s = np.empty(len(texts), dtype=np.uint8)
+    for k, t in enumerate(texts):
+        if not t.strip():
+            return None
+        try:
+            parsed_v[k], parsed_s[k] = sym.parse_cell(t, decimal)
+        except ValueError:
+            return None
+    cell_idx = arrow_numpy(cells.indices).astype(np.intp)
+    values = parsed_v[cell_idx]
+    symbols = parsed_s[cell_idx]
+    del cell_idx, cells
+    dims: list[Dimension] = []
+    positions: list[np.ndarray] = []
+    for j, name in enumerate(names):
+        col = pt.column(j).combine_chunks().dictionary_encode()
+        trimmed = [t.strip() for t in col.dictionary.to_pylist()]
+        idx = arrow_numpy(col.indices).astype(np.int64)
+        if len(set(trimmed)) != len(trimmed):  # "Oslo" and " Oslo" are one category, as row by row
+            first: dict[str, int] = {}
+            idx = np.array([first.setdefault(t, len(first)) for t in trimmed], dtype=np.int64)[idx]
+            trimmed = list(first)
+        uniq = trimmed
+        if "" in uniq:
+            return None
+        split = all(re.fullmatch(r"\d+\s+\S.*", v) for v in uniq)
+        codes = [v.split(None, 1)[0] if split else v for v in uniq]
+        if len(set(codes)) != len(codes):
+            codes, split = uniq, False
+        labels = [v.split(None, 1)[1] if split else v for v in uniq]
+        if split:
+            notes.append(f"column {name!r}: cells like {uniq[0]!r} split into code and label")
+        dims.append(Dimension(name, tuple(codes), tuple(labels), role=guess_role(name)))
+        positions.append(idx)
+    shape = tuple(len(d) for d in dims)
+    check_cube_size(shape, n, source, header_line)
+    size = int(np.prod(shape))
+    flat = np.zeros(n, dtype=np.int64)
+    step = 1
+    for idx, d in zip(reversed(positions), reversed(dims), strict=True):
+        flat += idx * step
+        step *= len(d)
+    seen = np.zeros(size, dtype=bool)
+    seen[flat] = True
+    if int(np.count_nonzero(seen)) != n:
+        return None
+    del seen
+    if not np.isfinite(values[symbols == sym.NUMBER]).all():
+        return None
+    full_v = np.full(size, np.nan)
+    full_s = np.full(size, sym.NOT_APPLICABLE, dtype=np.uint8)
+    full_v[flat] = values
+    full_s[flat] = symbols
+    missing = size - n
+    if missing:
+        notes.append(f"{missing} combinations have no row: read as '.' (no cell)")
+    tid, title = _title_id(header[-1])
+    meta = {"format": "StatBank CSV (long)", "separator": sep, "decimal": decimal, "value_column": header[-1]}
+    return Table(dims, full_v.reshape(shape), full_s.reshape(shape), id=tid or stem,
+                 title=title if tid else stem.replace("_", " "), source=source, notes=notes, meta=meta)
 
 
 def _is_long(header: list[str], body: list[tuple[int, list[str]]]) -> bool:
