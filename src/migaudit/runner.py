@@ -87,8 +87,9 @@ def apply_accepted(result: AuditResult, accepted: list[dict]) -> None:
 
 
 def run_audit(paths: list[Path], rule_paths: list[Path], backend: str = "native",
-              cross_table: bool = True, progress: bool = False) -> AuditResult:
-    """What `migaudit audit` does: release configs, extra rules, the chosen backend."""
+              cross_table: bool = True, progress: bool = False, engine: str = "dense",
+              spark_master: str | None = None) -> AuditResult:
+    """What `migaudit audit` does: release configs, extra rules, the chosen backend or engine."""
     extra = list(rule_paths)
     items: list[Path | str] = []
     families: dict[str, str] = {}
@@ -103,7 +104,11 @@ def run_audit(paths: list[Path], rule_paths: list[Path], backend: str = "native"
         else:
             items.append(p)
     ruleset = load_rules(*extra)
-    if backend == "native":
+    if engine == "spark":
+        from .spark_engine import audit_with as spark_audit
+
+        result = spark_audit(items, ruleset, cross_table=cross_table, master=spark_master)
+    elif backend == "native":
         result = audit(items, ruleset, cross_table=cross_table, progress=progress)
     else:
         from importlib import import_module
