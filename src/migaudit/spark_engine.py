@@ -60,6 +60,8 @@ if TYPE_CHECKING:  # pragma: no cover
 #: tables up to this many cells are collected to the driver for cross-table checks and
 #: localization (dense, exactly as the dense engine does them)
 MAX_DRIVER_CELLS = 2_000_000
+#: tables up to this many cells are evaluated in one partition (no shuffle per rule)
+SMALL_CELLS = 200_000
 _NOT_DIMS = ("value", "symbol")
 _ST_PASSED, _ST_FAILED, _ST_SKIPPED, _ST_NA = 0, 1, 2, 3
 _FLAG_OF = {"absent": ABSENT, "unknown": UNKNOWN, "bound": BOUND}
@@ -89,6 +91,8 @@ def session(master: str | None = None, app: str = "migaudit", partitions: int | 
     else:
         builder = (builder.master(master or "local[*]")
                    .config("spark.ui.enabled", "false")
+                   .config("spark.ui.showConsoleProgress", "false")
+                   .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                    .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false"))
         if partitions:
             builder = builder.config("spark.sql.shuffle.partitions", str(partitions))
@@ -215,7 +219,25 @@ def prepare(df: DataFrame, meta: dict[str, Any] | None = None, table_id: str | N
     cells = df.select(*exprs, v.alias("_v"), code.cast("int").alias("_s"))
     cells = cells.withColumn("_f", F.element_at(flag_lut, F.col("_s")).cast("int"))
     has_symbols = bool(symbols_seen - {""}) if has_symbol else True
+    if table.size <= SMALL_CELLS:
+        cells = cells.coalesce(1)  # a small table: no shuffle per rule (one partition is clustered by any key)
     return _Prepared(table, cube, cells, has_symbols)
+
+
+def prepare_table(spark: SparkSession, table: Table) -> _Prepared:
+    """A dense Table's cells as a Spark DataFrame: its categories are known, no scan needed."""
+    import pandas as pd
+
+    cube = Cube.of(table)
+    idx = np.indices(cube.values.shape).reshape(len(cube.dims), -1)
+    cols: dict[str, Any] = {f"_x{ax}": idx[ax].astype(np.int32) for ax in range(len(cube.dims))}
+    cols["_v"] = cube.values.ravel()
+    cols["_s"] = cube.symbols.ravel().astype(np.int32)
+    lut = np.asarray([_FLAG_OF.get(s.arithmetic, 0) for s in sym.SYMBOLS], dtype=np.int32)
+    cols["_f"] = lut[cols["_s"]]
+    frame = pd.DataFrame(cols)  # `.` cells kept, as Table.frame() writes them
+    # one partition: small tables are aggregated without a shuffle per rule
+    return _Prepared(table, cube, spark.createDataFrame(frame).coalesce(1), cube.flags is not None)
 
 
 # --- plans: one Spark branch per rule -----------------------------------------------------------
@@ -563,34 +585,38 @@ def _branches(p: _Prepared, rules: list[Rule]) -> list[_Branch]:
     return out
 
 
-def _outcomes(p: _Prepared, branches: list[_Branch]) -> list[Outcome]:
-    """Counts and itemised violations of every branch, in one Spark job."""
+def _outcomes(work: list[tuple[_Prepared, list[_Branch]]]) -> list[list[Outcome]]:
+    """Counts and itemised violations of every branch of every table, in one Spark job."""
     F = _pyspark()  # noqa: N806
-    if not branches:
-        return []
-    frames = [b.frame.filter(F.col("_st") != _ST_NA).select(F.lit(i).alias("_r"), "*") for i, b in enumerate(branches)]
-    union = frames[0]
-    for f in frames[1:]:
-        union = union.unionByName(f)
-    failing = F.when(F.col("_st") == _ST_FAILED, F.struct("_o", "_k", "_aux", "_a", "_e", "_low", "_ge"))
-    rows = union.groupBy("_r").agg(
-        F.sum((F.col("_st") == _ST_PASSED).cast("long")).alias("passed"),
-        F.sum((F.col("_st") == _ST_FAILED).cast("long")).alias("failed"),
-        F.sum((F.col("_st") == _ST_SKIPPED).cast("long")).alias("skipped"),
-        F.slice(F.array_sort(F.collect_list(failing)), 1, MAX_VIOLATIONS).alias("fails"),
-    ).collect()
-    by_slot = {int(r["_r"]): r for r in rows}
-    outcomes = []
-    for i, b in enumerate(branches):
-        out = Outcome(b.rule, p.table.id)
-        r = by_slot.get(i)
-        if r is not None:
-            out.failed, out.skipped = int(r["failed"]), int(r["skipped"])
-            out.checked = int(r["passed"]) + out.failed
-            out.passed = int(r["passed"])
-            out.violations = [_violation(p.cube, b, f) for f in r["fails"]]
-        outcomes.append(out)
-    return outcomes
+    frames = [b.frame.filter(F.col("_st") != _ST_NA).select(F.lit(t).alias("_t"), F.lit(i).alias("_r"), "*")
+              for t, (_p, branches) in enumerate(work) for i, b in enumerate(branches)]
+    by_slot = {}
+    if frames:
+        union = frames[0]
+        for f in frames[1:]:
+            union = union.unionByName(f)
+        failing = F.when(F.col("_st") == _ST_FAILED, F.struct("_o", "_k", "_aux", "_a", "_e", "_low", "_ge"))
+        rows = union.groupBy("_t", "_r").agg(
+            F.sum((F.col("_st") == _ST_PASSED).cast("long")).alias("passed"),
+            F.sum((F.col("_st") == _ST_FAILED).cast("long")).alias("failed"),
+            F.sum((F.col("_st") == _ST_SKIPPED).cast("long")).alias("skipped"),
+            F.slice(F.array_sort(F.collect_list(failing)), 1, MAX_VIOLATIONS).alias("fails"),
+        ).collect()
+        by_slot = {(int(r["_t"]), int(r["_r"])): r for r in rows}
+    result = []
+    for t, (p, branches) in enumerate(work):
+        outcomes = []
+        for i, b in enumerate(branches):
+            out = Outcome(b.rule, p.table.id)
+            r = by_slot.get((t, i))
+            if r is not None:
+                out.failed, out.skipped = int(r["failed"]), int(r["skipped"])
+                out.passed = int(r["passed"])
+                out.checked = out.passed + out.failed
+                out.violations = [_violation(p.cube, b, f) for f in r["fails"]]
+            outcomes.append(out)
+        result.append(outcomes)
+    return result
 
 
 def _violation(cube: Cube, b: _Branch, f: Any) -> Violation:
@@ -755,56 +781,66 @@ def audit_spark(
     reader notes); without it roles are guessed from column names. `spark` is accepted for
     symmetry with `audit_tables`; the DataFrame's own session runs the queries.
     """
-    return audit_frames([(df, meta or {}, table_id)], rules, cross_table=cross_table, max_driver_cells=max_driver_cells)
+    return audit_frames([(df, meta or {}, table_id)], rules, cross_table=cross_table, max_driver_cells=max_driver_cells,
+                        spark=spark or df.sparkSession)
 
 
 def audit_frames(
-    frames: list[tuple[DataFrame, dict[str, Any], str | None]],
+    frames: list[tuple[DataFrame, dict[str, Any], str | None] | Table],
     rules: RuleSet | str | Path | None = None,
     cross_table: bool = True,
     max_driver_cells: int = MAX_DRIVER_CELLS,
     ignored: list[tuple[str, str]] | None = None,
+    spark: SparkSession | None = None,
 ) -> SparkAudit:
-    """Audit several tidy tables (DataFrame, metadata, id) as one release."""
+    """Audit several tables as one release: tidy DataFrames (with metadata and id) or dense Tables.
+
+    Every rule of every table is evaluated in a single Spark job.
+    """
     from .crosstable import cross_table_outcomes
     from .localization import localize
     from .runner import _unique_ids, derived_rules, family_of
 
     ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules) if rules is not None else load_rules()
-    prepared = [prepare(df, meta, tid) for df, meta, tid in frames]
+    prepared = []
+    for item in frames:
+        if isinstance(item, Table):
+            prepared.append(prepare_table(spark or session(), item))
+        else:
+            prepared.append(prepare(*item))
     _unique_ids([p.table for p in prepared])
     ignored = list(ignored or [])
+    work = [(p, _branches(p, [*ruleset, *derived_rules(p.cube)])) for p in prepared]
+    per_table = _outcomes(work)
     outcomes: list[Outcome] = []
     families: dict[str, str] = {}
     tables: list[Table] = []
     dense: list[Cube] = []
     findings = []
-    per_table: list[tuple[_Prepared, list[Outcome]]] = []
-    for p in prepared:
-        branches = _branches(p, [*ruleset, *derived_rules(p.cube)])
-        outs = _outcomes(p, branches)
+    for (p, branches), outs in zip(work, per_table, strict=True):
         outcomes += outs
-        per_table.append((p, outs))
         if (f := family_of(outs)) is not None:
             families[p.table.id] = f
         if (fr := _findings(p, branches)) is not None:
             findings.append(fr)
-        if p.table.size <= max_driver_cells:
-            t = to_dense(p, None)
-            t.id = p.table.id
-            tables.append(t)
-            dense.append(Cube.of(t))
+        if not isinstance(p.table.values, np.ndarray) or p.table.values.strides == (0,) * p.table.values.ndim:
+            small = p.table.size <= max_driver_cells
+            t = to_dense(p, None) if small else p.table
         else:
-            tables.append(p.table)
-            if cross_table:
-                ignored.append((p.table.id, f"cross-table checks not run on Spark for this table: {p.table.size:,} cells, "
-                                            f"over the driver cap of {max_driver_cells:,}"))
+            small, t = True, p.table  # a dense Table given: it is on the driver already
+        tables.append(t)
+        if small:
+            dense.append(Cube.of(t))
+        elif cross_table:
+            ignored.append((p.table.id, f"cross-table checks not run on Spark for this table: {p.table.size:,} cells, "
+                                        f"over the driver cap of {max_driver_cells:,}"))
     if cross_table:
         outcomes += cross_table_outcomes(dense)
     result = AuditResult(tables, outcomes, families, ignored)
     localize(result, dense, ruleset)
-    for p, outs in per_table:
-        if p.table.size > max_driver_cells:
+    dense_ids = {c.table.id for c in dense}
+    for (p, _b), outs in zip(work, per_table, strict=True):
+        if p.table.id not in dense_ids:
             why = _localize_large(p, outs, ruleset, max_driver_cells)
             if why:
                 result.ignored.append((p.table.id, f"no suspects: {why}"))
@@ -812,14 +848,14 @@ def audit_frames(
     for f in findings[1:]:
         spark_findings = spark_findings.unionByName(f)
     if spark_findings is None:
-        spark_findings = _empty_findings(frames[0][0])
+        spark_findings = _empty_findings(spark or session())
     return SparkAudit(result, spark_findings)
 
 
-def _empty_findings(df: DataFrame) -> DataFrame:
+def _empty_findings(spark: SparkSession) -> DataFrame:
     schema = ("rule string, severity string, table string, where map<string,string>, expected double, "
               "actual double, imbalance double, tolerance double")
-    return df.sparkSession.createDataFrame([], schema)
+    return spark.createDataFrame([], schema)
 
 
 def audit_with(items: list[Path | str], ruleset: RuleSet, cross_table: bool = True, master: str | None = None,
@@ -827,10 +863,7 @@ def audit_with(items: list[Path | str], ruleset: RuleSet, cross_table: bool = Tr
     """What `migaudit audit --engine spark` runs: tidy Parquet read by Spark, other forms by migaudit's readers."""
     from .runner import _NOT_TABLES, collect
 
-    from .readers.tidy import _meta
-
     spark = spark or session(master)
-    spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
     frames: list[tuple[DataFrame, dict[str, Any], str | None]] = []
     others: list[Path | str | Table] = []
     ignored: list[tuple[str, str]] = []
@@ -849,6 +882,5 @@ def audit_with(items: list[Path | str], ruleset: RuleSet, cross_table: bool = Tr
         else:
             others.append(item)
     tables, more = collect(others) if others else ([], [])
-    for t in tables:
-        frames.append((spark.createDataFrame(t.frame()), _meta(t), t.id))
-    return audit_frames(frames, ruleset, cross_table=cross_table, ignored=ignored + more).result
+    items_: list[Any] = [*frames, *tables]
+    return audit_frames(items_, ruleset, cross_table=cross_table, ignored=ignored + more, spark=spark).result
