@@ -204,18 +204,18 @@ def prepare(df: DataFrame, meta: dict[str, Any] | None = None, table_id: str | N
     exprs = []
     for ax, d in enumerate(cube.dims):
         if d.name in names:
-            lut = F.create_map(*[x for i, c in enumerate(d.codes) for x in (F.lit(c), F.lit(i))])
+            lut = _map({c: i for i, c in enumerate(d.codes)})
             exprs.append(F.element_at(lut, F.col(d.name).cast("string")).cast("int").alias(f"_x{ax}"))
         else:
             exprs.append(F.lit(0).alias(f"_x{ax}"))  # a singleton axis from the title
     v = F.col("value").cast("double")
     v = F.when(v.isNull(), F.lit(float("nan"))).otherwise(v)
     if has_symbol:
-        code = F.element_at(F.create_map(*[x for s, c in sym.CODE.items() for x in (F.lit(s), F.lit(c))]),
+        code = F.element_at(_map(dict(sym.CODE)),
                             F.trim(F.coalesce(F.col("symbol").cast("string"), F.lit(""))))
     else:
         code = F.when(F.isnan(v), F.lit(sym.CODE[".."])).otherwise(F.lit(sym.NUMBER))
-    flag_lut = F.create_map(*[x for i, s in enumerate(sym.SYMBOLS) for x in (F.lit(i), F.lit(_FLAG_OF.get(s.arithmetic, 0)))])
+    flag_lut = _map({i: _FLAG_OF.get(s.arithmetic, 0) for i, s in enumerate(sym.SYMBOLS)})
     cells = df.select(*exprs, v.alias("_v"), code.cast("int").alias("_s"))
     cells = cells.withColumn("_f", F.element_at(flag_lut, F.col("_s")).cast("int"))
     has_symbols = bool(symbols_seen - {""}) if has_symbol else True
@@ -250,32 +250,66 @@ class _Branch:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def _isin(col: Column, idx: Any) -> Column:
-    return col.isin([int(i) for i in idx])
+def _sql(x: Any) -> str:
+    """A Python literal as Spark SQL (literals go to the JVM as one expression, not one call each)."""
+    if isinstance(x, str):
+        return "'" + x.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if isinstance(x, (bool, np.bool_)):
+        return "true" if x else "false"
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    if isinstance(x, (float, np.floating)):
+        return f"CAST({float(x)!r} AS DOUBLE)"
+    if isinstance(x, dict):  # a struct
+        return "named_struct(" + ", ".join(f"'{k}', {_sql(v)}" for k, v in x.items()) + ")"
+    if isinstance(x, (list, tuple)):
+        return "array(" + ", ".join(_sql(v) for v in x) + ")"
+    raise TypeError(f"no SQL literal for {x!r}")
 
 
-def _order(cube: Cube, parts: list[Any], key: list[Column], along: int | None = None) -> Column:
-    """Sort key of an instance: its position in the dense engine's slab (the listing order)."""
-    F = _pyspark()  # noqa: N806
+def _sql_map(d: dict[Any, Any]) -> str:
+    return "map(" + ", ".join(f"{_sql(k)}, {_sql(v)}" for k, v in d.items()) + ")"
+
+
+def _map(d: dict[Any, Any]) -> Column:
+    """A literal map column, built in one expression."""
+    return _pyspark().expr("map(" + ", ".join(f"{_sql(k)}, {_sql(v)}" for k, v in d.items()) + ")")
+
+
+def _array(values: list[Any]) -> Column:
+    return _pyspark().expr(_sql(list(values)))
+
+
+def _isin(col: str, idx: Any) -> Column:
+    return _pyspark().expr(f"{col} IN ({', '.join(str(int(i)) for i in idx)})") if len(idx) else _pyspark().lit(False)
+
+
+def _order(cube: Cube, parts: list[Any], key: list[str], along: int | None = None) -> str:
+    """Sort key of an instance (SQL): its position in the dense engine's slab (the listing order)."""
     out = []
     for ax, p in enumerate(parts):
         if ax == along:
-            out.append(F.col("_aux"))
-        elif isinstance(p, (int, np.integer)) or p is None:
-            out.append(key[ax])
+            out.append("_aux")
+        elif isinstance(p, (int, np.integer)) or p is None or bool(np.all(np.diff(np.asarray(p)) > 0)):
+            out.append(key[ax])  # ascending indices: the index is the position's order
         else:
             pos = [-1] * len(cube.dims[ax])
             for k, i in enumerate(p):
                 pos[int(i)] = k
-            out.append(F.element_at(F.array(*[F.lit(x) for x in pos]), key[ax] + 1))
-    return F.array(*out)
+            out.append(f"element_at({_sql(pos)}, ({key[ax]}) + 1)")
+    return "array(" + ", ".join(out) + ")"
 
 
-def _status(bad: Column, fail: Column) -> Column:
-    F = _pyspark()  # noqa: N806
-    applicable = (bad.bitwiseAND(ABSENT)) == 0
-    skipped = (bad.bitwiseAND(UNKNOWN | BOUND)) != 0
-    return (F.when(~applicable, _ST_NA).when(skipped, _ST_SKIPPED).when(fail, _ST_FAILED).otherwise(_ST_PASSED))
+def _status(bad: str, fail: str) -> str:
+    """SQL: not applicable (3), skipped (2), failed (1) or passed (0), from the flag bits and the test."""
+    return (f"CASE WHEN (({bad}) & {ABSENT}) != 0 THEN {_ST_NA} WHEN (({bad}) & {UNKNOWN | BOUND}) != 0 "
+            f"THEN {_ST_SKIPPED} WHEN {fail} THEN {_ST_FAILED} ELSE {_ST_PASSED} END")
+
+
+def _where(parts: list[Any], skip: tuple[int | None, ...]) -> str | None:
+    conds = [f"_x{b} IN ({', '.join(str(int(i)) for i in part)})" for b, part in enumerate(parts)
+             if b not in skip and part is not None and not isinstance(part, (int, np.integer))]
+    return " AND ".join(conds) if conds else None
 
 
 def _identity_branch(rule: Rule, p: _Prepared) -> _Branch | None:
@@ -333,79 +367,68 @@ def _identity_branch(rule: Rule, p: _Prepared) -> _Branch | None:
         for cur_t, prev_t in times:
             cell_t = prev_t if lag else cur_t
             mapping.setdefault(member * n_t + cell_t, []).append((j, cur_t))
-    t_col = F.col(f"_x{t_ax}") if t_ax is not None else F.lit(0)
-    lut = F.create_map(*[x for k, lst in mapping.items()
-                         for x in (F.lit(k), F.array(*[F.struct(F.lit(j).alias("j"), F.lit(it).alias("it"))
-                                                          for j, it in lst]))])
+    t_col = f"_x{t_ax}" if t_ax is not None else "0"
     cells = p.cells
-    for b, part in enumerate(parts):
-        if b not in (ax, t_ax) and part is not None:
-            cells = cells.filter(_isin(F.col(f"_x{b}"), part))
-    x = cells.select("*", F.explode(F.element_at(lut, F.col(f"_x{ax}") * n_t + t_col)).alias("m"))
+    if (cond := _where(parts, (ax, t_ax))) is not None:
+        cells = cells.filter(cond)
+    lut = "map(" + ", ".join(f"{k}, {_sql([{'j': j, 'it': it} for j, it in lst])}" for k, lst in mapping.items()) + ")"
     group = [f"_x{b}" for b in range(len(cube.dims)) if b not in (ax, sum_ax, t_ax)]
-    x = x.withColumn("_it", F.col("m.it") if t_ax is not None else F.lit(0)).withColumn("_j", F.col("m.j"))
+    x = cells.selectExpr(*group, "_v", "_f", f"explode(element_at({lut}, _x{ax} * {n_t} + {t_col})) AS m")
+    x = x.selectExpr(*group, "_v", "_f", "m.it AS _it" if t_ax is not None else "0 AS _it", "m.j AS _j")
+    val = "_v" if sum_ax is None else f"CASE WHEN (_f & {ABSENT}) != 0 THEN 0D ELSE _v END"
     aggs = []
     for j, *_ in terms:
-        on = F.col("_j") == j
-        val = F.col("_v") if sum_ax is None else F.when(F.col("_f").bitwiseAND(ABSENT) != 0, 0.0).otherwise(F.col("_v"))
-        aggs += [F.sum(F.when(on, val)).alias(f"v{j}"), F.bit_or(F.when(on, F.col("_f"))).alias(f"f{j}"),
-                 F.count(F.when(on, 1)).alias(f"n{j}")]
-    g = x.groupBy(*group, "_it").agg(*aggs)
-    bad = F.lit(0)
-    low = F.lit(bool([m for m in missing if m in rule.if_missing]))
-    actual = expected = None
+        aggs += [f"sum(CASE WHEN _j = {j} THEN {val} END) AS v{j}", f"bit_or(CASE WHEN _j = {j} THEN _f END) AS f{j}",
+                 f"count(CASE WHEN _j = {j} THEN 1 END) AS n{j}"]
+    g = x.groupBy(*group, "_it").agg(*[F.expr(e) for e in aggs])
+    bad, low = [], ["true" if [m for m in missing if m in rule.if_missing] else "false"]
+    actual = ""
+    expected: list[str] = []
     for j, _member, _lag, coef, side, name in terms:
         if sum_ax is None:
-            f = F.when(F.col(f"n{j}") == 0, F.lit(ABSENT)).otherwise(F.col(f"f{j}"))
-            v = F.col(f"v{j}")
+            f, v = f"(CASE WHEN n{j} = 0 THEN {ABSENT} ELSE f{j} END)", f"v{j}"
         else:
-            f = F.coalesce(F.col(f"f{j}"), F.lit(0)).bitwiseAND(0xFF ^ ABSENT)
-            v = F.coalesce(F.col(f"v{j}"), F.lit(0.0))
+            f, v = f"(coalesce(f{j}, 0) & {0xFF ^ ABSENT})", f"coalesce(v{j}, 0D)"
         if name in rule.if_missing:
-            miss = f.bitwiseAND(UNKNOWN | ABSENT) != 0
-            v = F.when(miss, F.lit(0.0)).otherwise(v)
-            low = low | miss
-            f = F.when(miss, F.lit(0)).otherwise(f)
-        bad = bad.bitwiseOR(f)
-        c = coef * v
+            miss = f"(({f}) & {UNKNOWN | ABSENT}) != 0"
+            v = f"(CASE WHEN {miss} THEN 0D ELSE {v} END)"
+            low.append(f"({miss})")
+            f = f"(CASE WHEN {miss} THEN 0 ELSE {f} END)"
+        bad.append(f)
+        c = f"({_sql(float(coef))} * {v})"
         if side == 0 and j == first_lhs:
             actual = c
         elif side == 0:
-            expected = -c if expected is None else expected - c
+            expected.append(f"- {c}")
         else:
-            expected = c if expected is None else expected + c
-    if expected is None:
-        expected = F.lit(0.0)
+            expected.append(f"+ {c}")
+    exp = "(0D " + " ".join(expected) + ")"
     if flip:
-        actual, expected = -actual, -expected
+        actual, exp = f"(-{actual})", f"(-{exp})"
     tol = _tolerance(rule, cube, len(rule.lhs) + len(rule.rhs))
-    fail = (actual != expected) if tol == 0 else (F.abs(actual - expected) > tol + _EPS)
+    fail = f"({actual} != {exp})" if tol == 0 else f"(abs({actual} - {exp}) > {_sql(tol + _EPS)})"
     first = terms[0]
     prev_of = {c: q for c, q in times}
     key = []
     for b in range(len(cube.dims)):
         if b == ax:
-            key.append(F.lit(first[1]))
+            key.append(str(first[1]))
         elif b == sum_ax:
-            key.append(F.lit(-1))
+            key.append("-1")
         elif b == t_ax:
-            if first[2]:
-                key.append(F.element_at(F.create_map(*[x for c, q in prev_of.items() for x in (F.lit(c), F.lit(q))]),
-                                        F.col("_it")))
-            else:
-                key.append(F.col("_it"))
+            key.append(f"element_at({_sql_map(prev_of)}, _it)" if first[2] else "_it")
         else:
-            key.append(F.col(f"_x{b}"))
+            key.append(f"_x{b}")
     order_parts = list(parts)
     order_parts[ax] = first[1]
     if sum_ax is not None:
         order_parts[sum_ax] = -1
     if t_ax is not None:
         order_parts[t_ax] = np.asarray([c for c, _ in times], dtype=np.intp)
-    okey = [F.col("_it") if b == t_ax else k for b, k in enumerate(key)]
-    out = g.select(F.array(*key).alias("_k"), F.col("_it").alias("_aux"), actual.alias("_a"), expected.alias("_e"),
-                   _status(bad, fail).alias("_st"), low.alias("_low"), F.lit(False).alias("_ge"),
-                   _order(cube, order_parts, okey).alias("_o"))
+    okey = ["_it" if b == t_ax else k for b, k in enumerate(key)]
+    out = g.selectExpr(f"array({', '.join(key)}) AS _k", "_it AS _aux", f"{actual} AS _a", f"{exp} AS _e",
+                       f"{_status(' | '.join(bad), fail)} AS _st", f"({' OR '.join(low)}) AS _low", "false AS _ge",
+                       f"{_order(cube, order_parts, okey)} AS _o")
     members = [((-coef if flip else coef) * (1.0 if side == 0 else -1.0), member, lag)
                for j, member, lag, coef, side, _n in terms]
     return _Branch(rule, "identity", out, tol, {"ax": ax, "t_ax": t_ax, "sum_ax": sum_ax, "members": members,
@@ -433,45 +456,38 @@ def _hierarchy_branch(rule: Rule, p: _Prepared) -> _Branch | None:
         mapping.setdefault(int(parent), []).append((g, 0))
         for k in kids:
             mapping.setdefault(int(k), []).append((g, 1))
-    lut = F.create_map(*[x for k, lst in mapping.items()
-                         for x in (F.lit(k), F.array(*[F.struct(F.lit(g).alias("g"), F.lit(r).alias("r")) for g, r in lst]))])
+    lut = "map(" + ", ".join(f"{k}, {_sql([{'g': g, 'r': r} for g, r in lst])}" for k, lst in mapping.items()) + ")"
     cells = p.cells
-    for b, part in enumerate(parts):
-        if b != ax and part is not None:
-            cells = cells.filter(_isin(F.col(f"_x{b}"), part))
-    x = cells.select("*", F.explode(F.element_at(lut, F.col(f"_x{ax}"))).alias("m"))
-    x = x.withColumn("_aux", F.col("m.g")).withColumn("_role", F.col("m.r"))
-    parent, child = F.col("_role") == 0, F.col("_role") == 1
-    f = F.col("_f")
+    if (cond := _where(parts, (ax,))) is not None:
+        cells = cells.filter(cond)
     group = [f"_x{b}" for b in range(len(cube.dims)) if b != ax]
-    g = x.groupBy(*group, "_aux").agg(
-        F.sum(F.when(parent, F.col("_v"))).alias("pv"), F.bit_or(F.when(parent, f)).alias("pf"),
-        F.count(F.when(parent, 1)).alias("pn"),
-        F.sum(F.when(child & (f.bitwiseAND(ABSENT | BOUND) == 0), F.col("_v"))).alias("cv"),
-        F.count(F.when(child & (f.bitwiseAND(ABSENT) == 0), 1)).alias("present"),
-        F.bit_or(F.when(child, f.bitwiseAND(0xFF ^ ABSENT))).alias("cbits"),
-    )
-    cbits = F.coalesce(F.col("cbits"), F.lit(0))
-    bad = F.when(F.col("pn") == 0, F.lit(ABSENT)).otherwise(F.col("pf")).bitwiseOR(cbits.bitwiseAND(UNKNOWN))
-    bad = F.when(F.col("present") == 0, bad.bitwiseOR(ABSENT)).otherwise(bad)
+    x = cells.selectExpr(*group, "_v", "_f", f"explode(element_at({lut}, _x{ax})) AS m")
+    x = x.selectExpr(*group, "_v", "_f", "m.g AS _aux", "m.r AS _role")
+    g = x.groupBy(*group, "_aux").agg(*[F.expr(e) for e in (
+        "sum(CASE WHEN _role = 0 THEN _v END) AS pv", "bit_or(CASE WHEN _role = 0 THEN _f END) AS pf",
+        "count(CASE WHEN _role = 0 THEN 1 END) AS pn",
+        f"sum(CASE WHEN _role = 1 AND (_f & {ABSENT | BOUND}) = 0 THEN _v END) AS cv",
+        f"count(CASE WHEN _role = 1 AND (_f & {ABSENT}) = 0 THEN 1 END) AS present",
+        f"bit_or(CASE WHEN _role = 1 THEN _f & {0xFF ^ ABSENT} END) AS cbits")])
+    cbits = "coalesce(cbits, 0)"
+    bad = f"((CASE WHEN pn = 0 THEN {ABSENT} ELSE pf END) | ({cbits} & {UNKNOWN}))"
+    bad = f"(CASE WHEN present = 0 THEN {bad} | {ABSENT} ELSE {bad} END)"
     ge_groups = [g for g, (_p, _k, op) in enumerate(groups) if op == ">="]
-    ge = F.col("_aux").isin(ge_groups) if ge_groups else F.lit(False)
-    ge = ge | (cbits.bitwiseAND(BOUND) != 0)
+    ge = f"(({'_aux IN (' + ', '.join(map(str, ge_groups)) + ')' if ge_groups else 'false'}) OR ({cbits} & {BOUND}) != 0)"
     signed = _signed(cube, parts, ax)
-    if signed is not None:
+    if signed is not None and signed[1]:
         m_ax, idx = signed
-        m_col = F.element_at(F.array(*[F.lit(int(groups[g][0])) for g in range(len(groups))]), F.col("_aux") + 1) \
-            if m_ax == ax else F.col(f"_x{m_ax}")
-        bad = F.when(ge & m_col.isin(idx), bad.bitwiseOR(ABSENT)).otherwise(bad)
-    actual, expected = F.col("pv"), F.coalesce(F.col("cv"), F.lit(0.0))
+        m_col = f"element_at({_sql([int(pg) for pg, _, _ in groups])}, _aux + 1)" if m_ax == ax else f"_x{m_ax}"
+        bad = f"(CASE WHEN {ge} AND {m_col} IN ({', '.join(map(str, idx))}) THEN {bad} | {ABSENT} ELSE {bad} END)"
+    actual, expected = "pv", "coalesce(cv, 0D)"
     tol = _tolerance(rule, cube, 1 + int(max(len(k) for _, k, _ in groups)))
-    residual = actual - expected
-    fail = (residual < -tol - _EPS) | (~ge & (F.abs(residual) > tol + _EPS))
-    parents = F.array(*[F.lit(int(pg)) for pg, _, _ in groups])
-    key = [F.element_at(parents, F.col("_aux") + 1) if b == ax else F.col(f"_x{b}") for b in range(len(cube.dims))]
-    out = g.select(F.array(*key).alias("_k"), F.col("_aux"), actual.alias("_a"), expected.alias("_e"),
-                   _status(bad, fail).alias("_st"), F.lit(False).alias("_low"), ge.alias("_ge"),
-                   _order(cube, parts, key, along=ax).alias("_o"))
+    residual = f"({actual} - {expected})"
+    fail = f"(({residual} < {_sql(-tol - _EPS)}) OR (NOT {ge} AND abs({residual}) > {_sql(tol + _EPS)}))"
+    parents = _sql([int(pg) for pg, _, _ in groups])
+    key = [f"element_at({parents}, _aux + 1)" if b == ax else f"_x{b}" for b in range(len(cube.dims))]
+    out = g.selectExpr(f"array({', '.join(key)}) AS _k", "_aux", f"{actual} AS _a", f"{expected} AS _e",
+                       f"{_status(bad, fail)} AS _st", "false AS _low", f"{ge} AS _ge",
+                       f"{_order(cube, parts, key, along=ax)} AS _o")
     return _Branch(rule, "hierarchy", out, tol, {"ax": ax, "kids": [list(map(int, k)) for _, k, _ in groups]})
 
 
@@ -495,7 +511,6 @@ def _signed(cube: Cube, parts: list[Any], ax: int) -> tuple[int, list[int]] | No
 
 def _sign_branch(rule: Rule, p: _Prepared) -> _Branch | None:
     """Mirror of `engine.evaluate_sign`: counts are non-negative (whole) numbers."""
-    F = _pyspark()  # noqa: N806
     cube = p.cube
     m_ax = cube.axis("measure")
     parts = _restrictions(rule, cube, set())
@@ -522,16 +537,14 @@ def _sign_branch(rule: Rule, p: _Prepared) -> _Branch | None:
             keep = [i for i in range(len(cube.dims[b])) if i not in derived]
             parts[b] = np.asarray([i for i in (parts[b] if parts[b] is not None else keep) if i in set(keep)], dtype=np.intp)
     cells = p.cells
-    for b, part in enumerate(parts):
-        if part is not None:
-            cells = cells.filter(_isin(F.col(f"_x{b}"), part))
-    v = F.col("_v")
-    expected = F.greatest(F.bround(v, 0) if rule.integer else v, F.lit(0.0))
-    bad = F.when(F.isnan(v), F.lit(ABSENT)).otherwise(F.lit(0))
-    key = [F.col(f"_x{b}") for b in range(len(cube.dims))]
-    out = cells.select(F.array(*key).alias("_k"), F.lit(-1).alias("_aux"), v.alias("_a"), expected.alias("_e"),
-                       _status(bad, v != expected).alias("_st"), F.lit(False).alias("_low"), F.lit(False).alias("_ge"),
-                       _order(cube, parts, key).alias("_o"))
+    if (cond := _where(parts, ())) is not None:
+        cells = cells.filter(cond)
+    expected = "greatest(bround(_v, 0), 0D)" if rule.integer else "greatest(_v, 0D)"
+    bad = f"(CASE WHEN isnan(_v) THEN {ABSENT} ELSE 0 END)"
+    key = [f"_x{b}" for b in range(len(cube.dims))]
+    out = cells.selectExpr(f"array({', '.join(key)}) AS _k", "-1 AS _aux", "_v AS _a", f"{expected} AS _e",
+                           f"{_status(bad, f'(_v != {expected})')} AS _st", "false AS _low", "false AS _ge",
+                           f"{_order(cube, parts, key)} AS _o")
     return _Branch(rule, "sign", out, 0.0)
 
 
@@ -568,9 +581,21 @@ class SparkAudit:
     """What the Spark engine found: the usual `AuditResult` and the findings as a DataFrame."""
 
     result: AuditResult
-    #: one row per failing rule instance: rule, severity, table, where (dimension → code), expected,
-    #: actual, imbalance, tolerance (lazy: evaluated again on use)
-    findings: DataFrame
+    _work: list[tuple[_Prepared, list[_Branch]]] = field(default_factory=list, repr=False)
+    _spark: Any = field(default=None, repr=False)
+
+    @property
+    def findings(self) -> DataFrame:
+        """One row per failing rule instance: rule, severity, table, where (dimension → code),
+        expected, actual, imbalance, tolerance. Built on first use; each action re-runs the rules
+        on Spark (cache it when it is used more than once)."""
+        frames = [f for p, branches in self._work if (f := _findings(p, branches)) is not None]
+        if not frames:
+            return _empty_findings(self._spark or session())
+        out = frames[0]
+        for f in frames[1:]:
+            out = out.unionByName(f)
+        return out
 
 
 def _branches(p: _Prepared, rules: list[Rule]) -> list[_Branch]:
@@ -588,13 +613,14 @@ def _branches(p: _Prepared, rules: list[Rule]) -> list[_Branch]:
 def _outcomes(work: list[tuple[_Prepared, list[_Branch]]]) -> list[list[Outcome]]:
     """Counts and itemised violations of every branch of every table, in one Spark job."""
     F = _pyspark()  # noqa: N806
-    frames = [b.frame.filter(F.col("_st") != _ST_NA).select(F.lit(t).alias("_t"), F.lit(i).alias("_r"), "*")
+    cols = ["_k", "_aux", "_a", "_e", "_st", "_low", "_ge", "_o"]
+    frames = [b.frame.selectExpr(f"{t} AS _t", f"{i} AS _r", *cols).filter(f"_st != {_ST_NA}")
               for t, (_p, branches) in enumerate(work) for i, b in enumerate(branches)]
     by_slot = {}
     if frames:
         union = frames[0]
         for f in frames[1:]:
-            union = union.unionByName(f)
+            union = union.union(f)  # same columns in the same order: no resolution by name
         failing = F.when(F.col("_st") == _ST_FAILED, F.struct("_o", "_k", "_aux", "_a", "_e", "_low", "_ge"))
         rows = union.groupBy("_t", "_r").agg(
             F.sum((F.col("_st") == _ST_PASSED).cast("long")).alias("passed"),
@@ -671,7 +697,7 @@ def _findings(p: _Prepared, branches: list[_Branch]) -> DataFrame | None:
         low = next(iter(b.rule.if_missing.values()), b.rule.severity)
         where = F.create_map(*[x for ax, n in enumerate(names) for x in (
             F.lit(n), F.when(F.col("_k")[ax] < 0, F.lit("*")).otherwise(
-                F.element_at(F.array(*[F.lit(c) for c in p.cube.dims[ax].codes]), F.col("_k")[ax] + 1)))])
+                F.element_at(_array(list(p.cube.dims[ax].codes)), F.col("_k")[ax] + 1)))])
         frames.append(b.frame.filter(F.col("_st") == _ST_FAILED).select(
             F.lit(b.rule.id).alias("rule"), F.when(F.col("_low"), F.lit(low)).otherwise(F.lit(b.rule.severity)).alias("severity"),
             F.lit(p.table.id).alias("table"), where.alias("where"), F.col("_e").alias("expected"),
@@ -695,7 +721,6 @@ def to_dense(p: _Prepared, max_cells: int | None = MAX_DRIVER_CELLS) -> Table:
 
 def _collect(p: _Prepared, keep: list[list[int] | None], max_cells: int | None) -> Table:
     """The sub-cube of the categories in `keep` (None = all) as a dense Table."""
-    F = _pyspark()  # noqa: N806
     dims = p.table.dimensions
     sel = [list(range(len(d))) if k is None else sorted(set(k)) for d, k in zip(dims, keep, strict=True)]
     shape = tuple(len(s) for s in sel)
@@ -706,7 +731,7 @@ def _collect(p: _Prepared, keep: list[list[int] | None], max_cells: int | None) 
     q = p.cells
     for ax, k in enumerate(keep):
         if k is not None:
-            q = q.filter(_isin(F.col(f"_x{ax}"), sel[ax]))
+            q = q.filter(_isin(f"_x{ax}", sel[ax]))
     n = len(dims)
     got = q.select(*[f"_x{i}" for i in range(n)], "_v", "_s").toArrow()
     values = np.full(shape, np.nan)
@@ -816,13 +841,10 @@ def audit_frames(
     families: dict[str, str] = {}
     tables: list[Table] = []
     dense: list[Cube] = []
-    findings = []
-    for (p, branches), outs in zip(work, per_table, strict=True):
+    for (p, _), outs in zip(work, per_table, strict=True):
         outcomes += outs
         if (f := family_of(outs)) is not None:
             families[p.table.id] = f
-        if (fr := _findings(p, branches)) is not None:
-            findings.append(fr)
         if not isinstance(p.table.values, np.ndarray) or p.table.values.strides == (0,) * p.table.values.ndim:
             small = p.table.size <= max_driver_cells
             t = to_dense(p, None) if small else p.table
@@ -844,12 +866,7 @@ def audit_frames(
             why = _localize_large(p, outs, ruleset, max_driver_cells)
             if why:
                 result.ignored.append((p.table.id, f"no suspects: {why}"))
-    spark_findings = findings[0] if findings else None
-    for f in findings[1:]:
-        spark_findings = spark_findings.unionByName(f)
-    if spark_findings is None:
-        spark_findings = _empty_findings(spark or session())
-    return SparkAudit(result, spark_findings)
+    return SparkAudit(result, work, spark)
 
 
 def _empty_findings(spark: SparkSession) -> DataFrame:
