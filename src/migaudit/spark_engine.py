@@ -775,8 +775,8 @@ def _localize_large(p: _Prepared, outcomes: list[Outcome], rules: RuleSet, max_c
                                     for ax, d in enumerate(p.table.dimensions)]
     try:
         sub = _collect(p, keep, max_cells)
-    except UsageError as e:
-        return f"its failing cells span too large a sub-cube ({e.message})"
+    except UsageError:
+        return _rank_suspects(p, failing)
     sub_cube = Cube.of(sub)
     back = []
     for ax, d in enumerate(p.table.dimensions):
@@ -787,6 +787,34 @@ def _localize_large(p: _Prepared, outcomes: list[Outcome], rules: RuleSet, max_c
         entry = {"table": p.table.id, "where": where, "actual": s["actual"], "suggested": s["suggested"]}
         for v in failing:
             if any(idx == full for _, idx, _ in v.cells):
+                v.suspects.append(entry)
+    return None
+
+
+def _rank_suspects(p: _Prepared, failing: list[Violation]) -> str | None:
+    """Suspects without re-checking: the cells whose one change explains the most failures (≥ 2).
+
+    For failures spread over a sub-cube too large to collect; weaker than the re-check (a
+    change that would break a passing check is not seen), so only clear winners are named.
+    """
+    from .localization import _candidates
+
+    ranked = [c for c in _candidates(failing) if min(c[0]) >= 0]
+    if not ranked or ranked[0][2] < 2:
+        return "failing cells span a sub-cube too large to collect, and no cell explains two failures"
+    best = ranked[0][2]
+    top = [c for c in ranked if c[2] == best][:10]
+    cond = " OR ".join("(" + " AND ".join(f"_x{ax} = {i}" for ax, i in enumerate(idx)) + ")" for idx, _, _ in top)
+    n = len(p.cube.dims)
+    values = {tuple(int(r[f"_x{ax}"]) for ax in range(n)): float(r["_v"])
+              for r in p.cells.filter(cond).select(*[f"_x{ax}" for ax in range(n)], "_v").collect()}
+    for idx, delta, _ in top:
+        if idx not in values:
+            continue
+        where, _ = p.cube.where(idx)
+        entry = {"table": p.table.id, "where": where, "actual": values[idx], "suggested": values[idx] + delta}
+        for v in failing:
+            if any(c == idx for _, c, _ in v.cells):
                 v.suspects.append(entry)
     return None
 
