@@ -237,7 +237,9 @@ def prepare_table(spark: SparkSession, table: Table) -> _Prepared:
     cols["_f"] = lut[cols["_s"]]
     frame = pd.DataFrame(cols)  # `.` cells kept, as Table.frame() writes them
     # one partition: small tables are aggregated without a shuffle per rule
-    return _Prepared(table, cube, spark.createDataFrame(frame).coalesce(1), cube.flags is not None)
+    cells = spark.createDataFrame(frame).selectExpr(  # Arrow may carry NaN as null: NaN it is
+        *[f"_x{ax}" for ax in range(len(cube.dims))], "coalesce(_v, CAST('NaN' AS DOUBLE)) AS _v", "_s", "_f")
+    return _Prepared(table, cube, cells.coalesce(1), cube.flags is not None)
 
 
 # --- plans: one Spark branch per rule -----------------------------------------------------------
@@ -540,7 +542,7 @@ def _sign_branch(rule: Rule, p: _Prepared) -> _Branch | None:
     if (cond := _where(parts, ())) is not None:
         cells = cells.filter(cond)
     expected = "greatest(bround(_v, 0), 0D)" if rule.integer else "greatest(_v, 0D)"
-    bad = f"(CASE WHEN isnan(_v) THEN {ABSENT} ELSE 0 END)"
+    bad = f"(CASE WHEN _v IS NULL OR isnan(_v) THEN {ABSENT} ELSE 0 END)"
     key = [f"_x{b}" for b in range(len(cube.dims))]
     out = cells.selectExpr(f"array({', '.join(key)}) AS _k", "-1 AS _aux", "_v AS _a", f"{expected} AS _e",
                            f"{_status(bad, f'(_v != {expected})')} AS _st", "false AS _low", "false AS _ge",
