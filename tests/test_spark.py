@@ -66,7 +66,7 @@ def test_example_release_same_report(spark):
     assert [v.suspects for v in on_spark.violation_list] == [v.suspects for v in dense.violation_list]
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(cases=st.lists(corrupted(st.one_of(population_changes_tables(max_periods=5), hierarchy_tables())),
                       min_size=4, max_size=4))
