@@ -140,8 +140,13 @@ def example_release() -> Path:
 @click.option("--no-cross-table", is_flag=True, help="Skip the checks across tables.")
 @click.option("-v", "--verbose", is_flag=True, help="Text report: also every info finding, rule, reader note.")
 @click.option("-q", "--quiet", is_flag=True, help="Text report: the verdict line only.")
+@click.option("--engine", default="dense", type=click.Choice(["dense", "spark"]), show_default=True,
+              help="Evaluate in memory (dense numpy) or on Apache Spark (needs migaudit[spark]).")
+@click.option("--spark-master", default=None, metavar="URL",
+              help="Spark master for --engine spark (default local[*], or Spark Connect at $SPARK_REMOTE).")
 def audit_cmd(paths: tuple[Path, ...], rules: tuple[Path, ...], fmt: str, output: Path | None,
-              fail_on: str, backend: str, no_cross_table: bool, verbose: bool = False, quiet: bool = False) -> None:
+              fail_on: str, backend: str, no_cross_table: bool, verbose: bool = False, quiet: bool = False,
+              engine: str = "dense", spark_master: str | None = None) -> None:
     """Audit PATHS (files or release folders; default: the bundled example release)."""
     from .report import render
     from .runner import run_audit
@@ -151,7 +156,7 @@ def audit_cmd(paths: tuple[Path, ...], rules: tuple[Path, ...], fmt: str, output
         if not p.exists():
             raise MigauditError("no such file or folder", source=str(p))
     result = run_audit(targets, list(rules), backend=backend, cross_table=not no_cross_table,
-                       progress=sys.stderr.isatty())
+                       progress=sys.stderr.isatty(), engine=engine, spark_master=spark_master)
     if fmt == "text" and output is None:
         from rich.console import Console
 

@@ -183,9 +183,11 @@ BACKENDS = ("native", "pandera", "gx")
 
 
 def run_audit(paths: list[Path], rule_paths: list[Path], backend: str = "native",
-              cross_table: bool = True, progress: bool = False) -> AuditResult:
+              cross_table: bool = True, progress: bool = False, engine: str = "dense",
+              spark_master: str | None = None) -> AuditResult:
     """What `migaudit audit` does: the default rules plus `--rules`, then `audit()`."""
-    return audit(paths, load_rules(*rule_paths), cross_table=cross_table, progress=progress, backend=backend)
+    return audit(paths, load_rules(*rule_paths), cross_table=cross_table, progress=progress, backend=backend,
+                 engine=engine, spark_master=spark_master)
 
 
 def _require_tables(tables: list[Table], items: list) -> None:
@@ -261,6 +263,8 @@ def audit(
     progress: bool = False,
     backend: str = "native",
     localize_options: LocalizeOptions | None = None,
+    engine: str = "dense",
+    spark_master: str | None = None,
 ) -> AuditResult:
     """Check every rule on every table it applies to (and across tables); never raises on findings.
 
@@ -268,7 +272,9 @@ def audit(
     on the command line); None audits the example release bundled with migaudit. `rules`: a
     RuleSet (used as it is), a rule file or folder (added to the default rules), or None (the
     default rules). `backend`: "native" (migaudit's engine), "pandera" or "gx".
-    `localize_options`: weights and limits of the search for the wrong cells.
+    `localize_options`: weights and limits of the search for the wrong cells. `engine`:
+    "dense" (in memory) or "spark" (Apache Spark, `spark_master` or local; needs
+    `migaudit[spark]`; see docs/spark.md).
     """
     if tables_or_paths is None:
         from .resources import example_release
@@ -280,6 +286,11 @@ def audit(
         from .errors import UsageError
 
         raise UsageError(f"unknown backend {backend!r}", expected=" or ".join(BACKENDS))
+    if engine not in ("dense", "spark") or (engine == "spark" and backend != "native"):
+        from .errors import UsageError
+
+        raise UsageError(f"engine {engine!r} with backend {backend!r}",
+                         expected="engine dense with any backend, or engine spark with the native rules")
     release = release_of(tables_or_paths)
     if rules is None:
         ruleset = load_rules()
@@ -289,7 +300,14 @@ def audit(
         ruleset = load_rules(rules)
     if release.rule_paths:
         ruleset = ruleset.add(load_rules(*release.rule_paths, defaults=False))
-    if backend == "native":
+    if engine == "spark":
+        from .extras import require
+
+        require("spark")
+        from .spark_engine import audit_with as spark_audit
+
+        result = spark_audit(release.items, ruleset, cross_table=cross_table, master=spark_master)
+    elif backend == "native":
         result = _audit_native(release.items, ruleset, cross_table, progress, localize_options)
     else:
         from importlib import import_module

@@ -1,0 +1,929 @@
+"""The same rules on Apache Spark, for tidy cubes that outgrow one machine's dense arrays.
+
+The dense engine holds a table as one numpy array per value and symbol; a register cube of
+municipality × age × sex × citizenship × quarter over decades does not fit. Here a table is
+a Spark DataFrame of tidy cells (dimension columns, `value`, `symbol`: what `Table.frame()`
+gives and `migaudit read --to parquet` writes), and every rule becomes a distributed query:
+
+- the *plan* is made on the driver from the categories alone: a "skeleton" `Cube` whose
+  arrays are zero-stride views (no memory), so the dense engine's own resolution of members,
+  classification groups, `when`/`only`/`exclude` conditions, periods and tolerances is reused
+  unchanged, and the same rules apply to the same tables;
+- cells are mapped to integer category indices (one map lookup per dimension) and to the
+  symbol flags of the dense engine (`.` absent, `..` unknown, `:` bound);
+- identities explode each cell into the terms it plays in (a time link maps the cell at
+  t−1 onto the instance at t) and group by the instance: a join of measure slices on the
+  other dimensions; hierarchies map each category to the groups it is parent or child of and
+  group by (instance, group): grouped sums of children beside their parent; conservation
+  collapses the summed dimension; sign checks are a filter; period sums are hierarchies along
+  time. All rules of a table run as one Spark job (a union of per-rule branches).
+
+Findings come out as a Spark DataFrame (`SparkAudit.findings`) and as the usual
+`AuditResult` (`SparkAudit.result`), so every report works. Cross-table checks and
+localization run on the driver, on dense copies of the tables small enough to collect
+(`max_driver_cells`); a larger table's suspects come from the sub-cube of its failing
+cells, and a table too large for that is named in `result.ignored` with the reason — never
+skipped silently. pyspark is imported only here (the `migaudit[spark]` extra).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import symbols as sym
+from .cube import ABSENT, BOUND, UNKNOWN, Cube
+from .engine import (
+    _EPS,
+    MAX_VIOLATIONS,
+    Outcome,
+    Violation,
+    _groups,
+    _restrictions,
+    _time_pairs,
+    _tolerance,
+    _without_ratios,
+)
+from .errors import ReadError, UsageError
+from .result import AuditResult
+from .rules import Group, Rule, RuleSet, load_rules
+from .table import Dimension, Table, guess_role
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pyspark.sql import Column, DataFrame, SparkSession
+
+#: tables up to this many cells are collected to the driver for cross-table checks and
+#: localization (dense, exactly as the dense engine does them)
+MAX_DRIVER_CELLS = 2_000_000
+#: tables up to this many cells are evaluated in one partition (no shuffle per rule)
+SMALL_CELLS = 200_000
+_NOT_DIMS = ("value", "symbol")
+_ST_PASSED, _ST_FAILED, _ST_SKIPPED, _ST_NA = 0, 1, 2, 3
+_FLAG_OF = {"absent": ABSENT, "unknown": UNKNOWN, "bound": BOUND}
+
+
+def _pyspark() -> Any:
+    try:
+        from pyspark.sql import functions as F  # noqa: N812
+    except ImportError:
+        raise UsageError("the Spark engine needs pyspark: pip install 'migaudit[spark]'") from None
+    return F
+
+
+# --- sessions -------------------------------------------------------------------------------
+def session(master: str | None = None, app: str = "migaudit", partitions: int | None = None) -> SparkSession:
+    """A SparkSession: Spark Connect at `SPARK_REMOTE` when set, else `master` (default local[*]).
+
+    Partition columns of a Parquet dataset stay strings (region `0301` is not the number 301).
+    """
+    _pyspark()
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName(app)
+    remote = os.environ.get("SPARK_REMOTE")
+    if remote and master is None:
+        builder = builder.remote(remote)
+    else:
+        builder = (builder.master(master or "local[*]")
+                   .config("spark.ui.enabled", "false")
+                   .config("spark.ui.showConsoleProgress", "false")
+                   .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+                   .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false"))
+        if partitions:
+            builder = builder.config("spark.sql.shuffle.partitions", str(partitions))
+    spark = builder.getOrCreate()
+    if not remote or master is not None:
+        spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+# --- reading --------------------------------------------------------------------------------
+def parquet_meta(path: str | Path) -> dict[str, Any]:
+    """The `migaudit_table` metadata of a tidy Parquet file or dataset folder ({} when none)."""
+    import pyarrow.parquet as pq
+
+    p = Path(path)
+    files = [p] if p.is_file() else sorted(f for f in p.rglob("*.parquet") if not f.name.startswith((".", "_")))
+    if not files:
+        raise ReadError("no Parquet files", source=str(p))
+    raw = (pq.read_schema(files[0]).metadata or {}).get(b"migaudit_table")
+    return json.loads(raw) if raw else {}
+
+
+def read_parquet(spark: SparkSession, path: str | Path) -> tuple[DataFrame, dict[str, Any]]:
+    """A tidy Parquet file or (partitioned) dataset as a DataFrame, with its migaudit metadata."""
+    meta = parquet_meta(path)
+    spark.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+    df = spark.read.parquet(str(path))
+    meta.setdefault("id", Path(path).stem)
+    meta.setdefault("source", str(path))
+    return df, meta
+
+
+def is_parquet_dataset(path: Path) -> bool:
+    """A folder Spark reads as one table: Parquet parts only (`part-*`, `key=value/` folders)."""
+    if not path.is_dir():
+        return False
+    files = [f for f in path.rglob("*") if f.is_file() and not f.name.startswith((".", "_"))]
+    return bool(files) and all(f.suffix == ".parquet" for f in files) and (
+        any(f.name.startswith("part-") for f in files) or any("=" in d.name for d in path.rglob("*") if d.is_dir()))
+
+
+# --- the skeleton: categories without cells ----------------------------------------------------
+@dataclass
+class _Prepared:
+    """One table on Spark: its skeleton cube (categories only) and the indexed cells."""
+
+    table: Table
+    cube: Cube
+    cells: DataFrame  # _x0.._xn (category index per cube axis), _v value, _f flags, _s symbol code
+    has_symbols: bool
+
+
+def _skeleton(dims: list[Dimension], meta: dict[str, Any]) -> Table:
+    """A Table with the categories and metadata of the cube but zero-stride (free) arrays."""
+    shape = tuple(len(d) for d in dims)
+    t = Table(dims, np.broadcast_to(np.float64(np.nan), shape), np.broadcast_to(np.uint8(sym.NUMBER), shape))
+    for k in ("id", "title", "source", "unit", "decimals", "footnotes", "notes"):
+        if meta.get(k) is not None:
+            setattr(t, k, meta[k])
+    t.meta = dict(meta.get("meta") or {})
+    return t
+
+
+def prepare(df: DataFrame, meta: dict[str, Any] | None = None, table_id: str | None = None) -> _Prepared:
+    """Categories of every dimension (first appearance order), symbols checked, cells indexed."""
+    F = _pyspark()  # noqa: N806
+    meta = dict(meta or {})
+    if table_id:
+        meta["id"] = table_id
+    dim_meta = {d["name"]: d for d in meta.get("dimensions") or []}
+    cols = list(df.columns)
+    if "value" not in cols:
+        raise ReadError("no column 'value'", source=meta.get("source", "<spark>"),
+                        expected="dimension columns, value, symbol")
+    names = [d for d in dim_meta if d in cols] or [c for c in cols if c not in _NOT_DIMS and not c.endswith("_label")]
+    has_symbol = "symbol" in cols
+    order = F.monotonically_increasing_id()
+    items = []
+    for i, n in enumerate(names):
+        label = F.col(f"{n}_label").cast("string") if f"{n}_label" in cols else F.col(n).cast("string")
+        items.append(F.struct(F.lit(i).alias("d"), F.col(n).cast("string").alias("c"), label.alias("l")))
+    if has_symbol:
+        items.append(F.struct(F.lit(-1).alias("d"), F.trim(F.coalesce(F.col("symbol").cast("string"), F.lit(""))).alias("c"),
+                              F.lit("").alias("l")))
+    rows = (df.select(order.alias("_o"), F.explode(F.array(*items)).alias("x"))
+            .groupBy("x.d", "x.c").agg(F.min("_o").alias("o"), F.first("x.l").alias("l"))
+            .collect())
+    cats: dict[int, list[tuple[int, str, str]]] = {}
+    for r in rows:
+        cats.setdefault(int(r["d"]), []).append((int(r["o"]), r["c"], r["l"]))
+    source = meta.get("source", "<spark>")
+    symbols_seen = {c for _, c, _ in cats.get(-1, [])}
+    unknown = sorted(s for s in symbols_seen if s not in sym.CODE)
+    if unknown:
+        raise ReadError(f"unknown symbol {unknown[0]!r}", source=source,
+                        expected="one of " + " ".join(repr(t) for t in sym.TEXT))
+    dims = []
+    for i, n in enumerate(names):
+        found = sorted(cats.get(i, []))
+        if any(c is None for _, c, _ in found):
+            raise ReadError(f"empty key in column {n!r}", source=source)
+        dm = dim_meta.get(n, {})
+        role = dm.get("role") if n in dim_meta else guess_role(n)
+        dims.append(Dimension(n, tuple(c for _, c, _ in found), tuple(lab or c for _, c, lab in found), role=role,
+                              label=dm.get("label"), footnotes={k: tuple(v) for k, v in (dm.get("footnotes") or {}).items()}))
+    table = _skeleton(dims, meta)
+    cube = Cube.of(table)
+    cube.__dict__["flags"] = None  # the skeleton has no cells; flags live in the column _f
+    exprs = []
+    for ax, d in enumerate(cube.dims):
+        if d.name in names:
+            lut = _map({c: i for i, c in enumerate(d.codes)})
+            exprs.append(F.element_at(lut, F.col(d.name).cast("string")).cast("int").alias(f"_x{ax}"))
+        else:
+            exprs.append(F.lit(0).alias(f"_x{ax}"))  # a singleton axis from the title
+    v = F.col("value").cast("double")
+    v = F.when(v.isNull(), F.lit(float("nan"))).otherwise(v)
+    if has_symbol:
+        code = F.element_at(_map(dict(sym.CODE)),
+                            F.trim(F.coalesce(F.col("symbol").cast("string"), F.lit(""))))
+    else:
+        code = F.when(F.isnan(v), F.lit(sym.CODE[".."])).otherwise(F.lit(sym.NUMBER))
+    flag_lut = _map({i: _FLAG_OF.get(s.arithmetic, 0) for i, s in enumerate(sym.SYMBOLS)})
+    cells = df.select(*exprs, v.alias("_v"), code.cast("int").alias("_s"))
+    cells = cells.withColumn("_f", F.element_at(flag_lut, F.col("_s")).cast("int"))
+    has_symbols = bool(symbols_seen - {""}) if has_symbol else True
+    if table.size <= SMALL_CELLS:
+        cells = cells.coalesce(1)  # a small table: no shuffle per rule (one partition is clustered by any key)
+    return _Prepared(table, cube, cells, has_symbols)
+
+
+def prepare_table(spark: SparkSession, table: Table) -> _Prepared:
+    """A dense Table's cells as a Spark DataFrame: its categories are known, no scan needed."""
+    import pandas as pd
+
+    cube = Cube.of(table)
+    idx = np.indices(cube.values.shape).reshape(len(cube.dims), -1)
+    cols: dict[str, Any] = {f"_x{ax}": idx[ax].astype(np.int32) for ax in range(len(cube.dims))}
+    cols["_v"] = cube.values.ravel()
+    cols["_s"] = cube.symbols.ravel().astype(np.int32)
+    lut = np.asarray([_FLAG_OF.get(s.arithmetic, 0) for s in sym.SYMBOLS], dtype=np.int32)
+    cols["_f"] = lut[cols["_s"]]
+    frame = pd.DataFrame(cols)  # `.` cells kept, as Table.frame() writes them
+    # one partition: small tables are aggregated without a shuffle per rule
+    cells = spark.createDataFrame(frame).selectExpr(  # Arrow may carry NaN as null: NaN it is
+        *[f"_x{ax}" for ax in range(len(cube.dims))], "coalesce(_v, CAST('NaN' AS DOUBLE)) AS _v", "_s", "_f")
+    return _Prepared(table, cube, cells.coalesce(1), cube.flags is not None)
+
+
+# --- plans: one Spark branch per rule -----------------------------------------------------------
+@dataclass
+class _Branch:
+    rule: Rule
+    kind: str  # identity | hierarchy | sign
+    frame: DataFrame  # _k (array<int>), _aux, _a, _e, _st, _low, _ge, _o (array<int>)
+    tol: float
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def _sql(x: Any) -> str:
+    """A Python literal as Spark SQL (literals go to the JVM as one expression, not one call each)."""
+    if isinstance(x, str):
+        return "'" + x.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if isinstance(x, (bool, np.bool_)):
+        return "true" if x else "false"
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    if isinstance(x, (float, np.floating)):
+        return f"CAST({float(x)!r} AS DOUBLE)"
+    if isinstance(x, dict):  # a struct
+        return "named_struct(" + ", ".join(f"'{k}', {_sql(v)}" for k, v in x.items()) + ")"
+    if isinstance(x, (list, tuple)):
+        return "array(" + ", ".join(_sql(v) for v in x) + ")"
+    raise TypeError(f"no SQL literal for {x!r}")
+
+
+def _sql_map(d: dict[Any, Any]) -> str:
+    return "map(" + ", ".join(f"{_sql(k)}, {_sql(v)}" for k, v in d.items()) + ")"
+
+
+def _map(d: dict[Any, Any]) -> Column:
+    """A literal map column, built in one expression."""
+    return _pyspark().expr("map(" + ", ".join(f"{_sql(k)}, {_sql(v)}" for k, v in d.items()) + ")")
+
+
+def _array(values: list[Any]) -> Column:
+    return _pyspark().expr(_sql(list(values)))
+
+
+def _isin(col: str, idx: Any) -> Column:
+    return _pyspark().expr(f"{col} IN ({', '.join(str(int(i)) for i in idx)})") if len(idx) else _pyspark().lit(False)
+
+
+def _order(cube: Cube, parts: list[Any], key: list[str], along: int | None = None) -> str:
+    """Sort key of an instance (SQL): its position in the dense engine's slab (the listing order)."""
+    out = []
+    for ax, p in enumerate(parts):
+        if ax == along:
+            out.append("_aux")
+        elif isinstance(p, (int, np.integer)) or p is None or bool(np.all(np.diff(np.asarray(p)) > 0)):
+            out.append(key[ax])  # ascending indices: the index is the position's order
+        else:
+            pos = [-1] * len(cube.dims[ax])
+            for k, i in enumerate(p):
+                pos[int(i)] = k
+            out.append(f"element_at({_sql(pos)}, ({key[ax]}) + 1)")
+    return "array(" + ", ".join(out) + ")"
+
+
+def _status(bad: str, fail: str) -> str:
+    """SQL: not applicable (3), skipped (2), failed (1) or passed (0), from the flag bits and the test."""
+    return (f"CASE WHEN (({bad}) & {ABSENT}) != 0 THEN {_ST_NA} WHEN (({bad}) & {UNKNOWN | BOUND}) != 0 "
+            f"THEN {_ST_SKIPPED} WHEN {fail} THEN {_ST_FAILED} ELSE {_ST_PASSED} END")
+
+
+def _where(parts: list[Any], skip: tuple[int | None, ...]) -> str | None:
+    conds = [f"_x{b} IN ({', '.join(str(int(i)) for i in part)})" for b, part in enumerate(parts)
+             if b not in skip and part is not None and not isinstance(part, (int, np.integer))]
+    return " AND ".join(conds) if conds else None
+
+
+def _identity_branch(rule: Rule, p: _Prepared) -> _Branch | None:
+    """Mirror of `engine.evaluate_identity`: terms joined on the other dimensions (and t−1)."""
+    F = _pyspark()  # noqa: N806
+    cube = p.cube
+    ax = cube.axis(rule.along)
+    if ax is None or any(cube.find(ax, m) is not None for m in rule.when_absent):
+        return None
+    index = {m: cube.find(ax, m) for m in rule.members}
+    missing = [m for m, i in index.items() if i is None]
+    if any(m not in rule.if_missing for m in missing):
+        return None
+    sum_ax = cube.axis(rule.sum_over) if rule.sum_over else None
+    if rule.kind == "conservation" and (sum_ax is None or not cube.covers_country(sum_ax)):
+        return None
+    parts = _restrictions(rule, cube, {ax})
+    if parts is None:
+        return None
+    lagged = any(t.lag for t in (*rule.lhs, *rule.rhs))
+    t_ax = cube.axis("time")
+    if t_ax == ax and not lagged:
+        t_ax = None  # an identity between periods (a change column): time is the rule's own axis
+    n_t = len(cube.dims[t_ax]) if t_ax is not None else 1
+    if lagged:
+        pairs = _time_pairs(cube)
+        if pairs is None or t_ax is None:
+            return None
+        cur, prev = pairs
+        if parts[t_ax] is not None:
+            keep = np.isin(cur, parts[t_ax])
+            cur, prev = cur[keep], prev[keep]
+        if len(cur) == 0:
+            return None
+        times = list(zip(cur.tolist(), prev.tolist(), strict=True))
+    else:
+        allowed = parts[t_ax] if t_ax is not None and parts[t_ax] is not None else range(n_t)
+        times = [(int(t), int(t)) for t in allowed]
+    if sum_ax is not None:
+        totals = set(cube.totals(sum_ax))
+        parts[sum_ax] = np.asarray([i for i in range(len(cube.dims[sum_ax])) if i not in totals], dtype=np.intp)
+    # terms in the dense engine's order: (j, member index, lag, coefficient into actual/expected, side)
+    terms = []
+    for side, ts in ((0, rule.lhs), (1, rule.rhs)):
+        for t in ts:
+            if index[t.member] is not None:
+                terms.append((len(terms), int(index[t.member]), t.lag, t.coef, side, t.member))
+    first_lhs = next((j for j, *_, side, _m in terms if side == 0), None)
+    if not terms or first_lhs is None:
+        return None
+    flip = rule.lhs[0].coef < 0
+    # cell (member, time) → [(term, instance time)]
+    mapping: dict[int, list[tuple[int, int]]] = {}
+    for j, member, lag, *_ in terms:
+        for cur_t, prev_t in times:
+            cell_t = prev_t if lag else cur_t
+            mapping.setdefault(member * n_t + cell_t, []).append((j, cur_t))
+    t_col = f"_x{t_ax}" if t_ax is not None else "0"
+    cells = p.cells
+    if (cond := _where(parts, (ax, t_ax))) is not None:
+        cells = cells.filter(cond)
+    lut = "map(" + ", ".join(f"{k}, {_sql([{'j': j, 'it': it} for j, it in lst])}" for k, lst in mapping.items()) + ")"
+    group = [f"_x{b}" for b in range(len(cube.dims)) if b not in (ax, sum_ax, t_ax)]
+    x = cells.selectExpr(*group, "_v", "_f", f"explode(element_at({lut}, _x{ax} * {n_t} + {t_col})) AS m")
+    x = x.selectExpr(*group, "_v", "_f", "m.it AS _it" if t_ax is not None else "0 AS _it", "m.j AS _j")
+    val = "_v" if sum_ax is None else f"CASE WHEN (_f & {ABSENT}) != 0 THEN 0D ELSE _v END"
+    aggs = []
+    for j, *_ in terms:
+        aggs += [f"sum(CASE WHEN _j = {j} THEN {val} END) AS v{j}", f"bit_or(CASE WHEN _j = {j} THEN _f END) AS f{j}",
+                 f"count(CASE WHEN _j = {j} THEN 1 END) AS n{j}"]
+    g = x.groupBy(*group, "_it").agg(*[F.expr(e) for e in aggs])
+    bad, low = [], ["true" if [m for m in missing if m in rule.if_missing] else "false"]
+    actual = ""
+    expected: list[str] = []
+    for j, _member, _lag, coef, side, name in terms:
+        if sum_ax is None:
+            f, v = f"(CASE WHEN n{j} = 0 THEN {ABSENT} ELSE f{j} END)", f"v{j}"
+        else:
+            f, v = f"(coalesce(f{j}, 0) & {0xFF ^ ABSENT})", f"coalesce(v{j}, 0D)"
+        if name in rule.if_missing:
+            miss = f"(({f}) & {UNKNOWN | ABSENT}) != 0"
+            v = f"(CASE WHEN {miss} THEN 0D ELSE {v} END)"
+            low.append(f"({miss})")
+            f = f"(CASE WHEN {miss} THEN 0 ELSE {f} END)"
+        bad.append(f)
+        c = f"({_sql(float(coef))} * {v})"
+        if side == 0 and j == first_lhs:
+            actual = c
+        elif side == 0:
+            expected.append(f"- {c}")
+        else:
+            expected.append(f"+ {c}")
+    exp = "(0D " + " ".join(expected) + ")"
+    if flip:
+        actual, exp = f"(-{actual})", f"(-{exp})"
+    tol = _tolerance(rule, cube, len(rule.lhs) + len(rule.rhs))
+    fail = f"({actual} != {exp})" if tol == 0 else f"(abs({actual} - {exp}) > {_sql(tol + _EPS)})"
+    first = terms[0]
+    prev_of = {c: q for c, q in times}
+    key = []
+    for b in range(len(cube.dims)):
+        if b == ax:
+            key.append(str(first[1]))
+        elif b == sum_ax:
+            key.append("-1")
+        elif b == t_ax:
+            key.append(f"element_at({_sql_map(prev_of)}, _it)" if first[2] else "_it")
+        else:
+            key.append(f"_x{b}")
+    order_parts = list(parts)
+    order_parts[ax] = first[1]
+    if sum_ax is not None:
+        order_parts[sum_ax] = -1
+    if t_ax is not None:
+        order_parts[t_ax] = np.asarray([c for c, _ in times], dtype=np.intp)
+    okey = ["_it" if b == t_ax else k for b, k in enumerate(key)]
+    out = g.selectExpr(f"array({', '.join(key)}) AS _k", "_it AS _aux", f"{actual} AS _a", f"{exp} AS _e",
+                       f"{_status(' | '.join(bad), fail)} AS _st", f"({' OR '.join(low)}) AS _low", "false AS _ge",
+                       f"{_order(cube, order_parts, okey)} AS _o")
+    members = [((-coef if flip else coef) * (1.0 if side == 0 else -1.0), member, lag)
+               for j, member, lag, coef, side, _n in terms]
+    return _Branch(rule, "identity", out, tol, {"ax": ax, "t_ax": t_ax, "sum_ax": sum_ax, "members": members,
+                                                 "prev": prev_of})
+
+
+def _hierarchy_branch(rule: Rule, p: _Prepared) -> _Branch | None:
+    """Mirror of `engine.evaluate_hierarchy`: children summed per group, beside their parent."""
+    F = _pyspark()  # noqa: N806
+    cube = p.cube
+    ax = cube.axis(rule.along) if rule.along else None
+    if ax is None:
+        return None
+    groups = _groups(rule, cube, ax)
+    if not groups:
+        return None
+    parts = _restrictions(rule, cube, {ax})
+    if parts is None:
+        return None
+    parts = _without_ratios(cube, parts)
+    if parts is None:
+        return None
+    mapping: dict[int, list[tuple[int, int]]] = {}
+    for g, (parent, kids, _op) in enumerate(groups):
+        mapping.setdefault(int(parent), []).append((g, 0))
+        for k in kids:
+            mapping.setdefault(int(k), []).append((g, 1))
+    lut = "map(" + ", ".join(f"{k}, {_sql([{'g': g, 'r': r} for g, r in lst])}" for k, lst in mapping.items()) + ")"
+    cells = p.cells
+    if (cond := _where(parts, (ax,))) is not None:
+        cells = cells.filter(cond)
+    group = [f"_x{b}" for b in range(len(cube.dims)) if b != ax]
+    x = cells.selectExpr(*group, "_v", "_f", f"explode(element_at({lut}, _x{ax})) AS m")
+    x = x.selectExpr(*group, "_v", "_f", "m.g AS _aux", "m.r AS _role")
+    g = x.groupBy(*group, "_aux").agg(*[F.expr(e) for e in (
+        "sum(CASE WHEN _role = 0 THEN _v END) AS pv", "bit_or(CASE WHEN _role = 0 THEN _f END) AS pf",
+        "count(CASE WHEN _role = 0 THEN 1 END) AS pn",
+        f"sum(CASE WHEN _role = 1 AND (_f & {ABSENT | BOUND}) = 0 THEN _v END) AS cv",
+        f"count(CASE WHEN _role = 1 AND (_f & {ABSENT}) = 0 THEN 1 END) AS present",
+        f"bit_or(CASE WHEN _role = 1 THEN _f & {0xFF ^ ABSENT} END) AS cbits")])
+    cbits = "coalesce(cbits, 0)"
+    bad = f"((CASE WHEN pn = 0 THEN {ABSENT} ELSE pf END) | ({cbits} & {UNKNOWN}))"
+    bad = f"(CASE WHEN present = 0 THEN {bad} | {ABSENT} ELSE {bad} END)"
+    ge_groups = [g for g, (_p, _k, op) in enumerate(groups) if op == ">="]
+    ge = f"(({'_aux IN (' + ', '.join(map(str, ge_groups)) + ')' if ge_groups else 'false'}) OR ({cbits} & {BOUND}) != 0)"
+    signed = _signed(cube, parts, ax)
+    if signed is not None and signed[1]:
+        m_ax, idx = signed
+        m_col = f"element_at({_sql([int(pg) for pg, _, _ in groups])}, _aux + 1)" if m_ax == ax else f"_x{m_ax}"
+        bad = f"(CASE WHEN {ge} AND {m_col} IN ({', '.join(map(str, idx))}) THEN {bad} | {ABSENT} ELSE {bad} END)"
+    actual, expected = "pv", "coalesce(cv, 0D)"
+    tol = _tolerance(rule, cube, 1 + int(max(len(k) for _, k, _ in groups)))
+    residual = f"({actual} - {expected})"
+    fail = f"(({residual} < {_sql(-tol - _EPS)}) OR (NOT {ge} AND abs({residual}) > {_sql(tol + _EPS)}))"
+    parents = _sql([int(pg) for pg, _, _ in groups])
+    key = [f"element_at({parents}, _aux + 1)" if b == ax else f"_x{b}" for b in range(len(cube.dims))]
+    out = g.selectExpr(f"array({', '.join(key)}) AS _k", "_aux", f"{actual} AS _a", f"{expected} AS _e",
+                       f"{_status(bad, fail)} AS _st", "false AS _low", f"{ge} AS _ge",
+                       f"{_order(cube, parts, key, along=ax)} AS _o")
+    return _Branch(rule, "hierarchy", out, tol, {"ax": ax, "kids": [list(map(int, k)) for _, k, _ in groups]})
+
+
+def _signed(cube: Cube, parts: list[Any], ax: int) -> tuple[int, list[int]] | None:
+    """(measure axis, indices of measures that may be negative): bounds do not hold for them."""
+    m_ax = cube.axis("measure")
+    if m_ax is None or isinstance(parts[m_ax], (int, np.integer)):
+        return None
+    from .measures import measure_info
+
+    idx = []
+    for i, name in enumerate(cube.canon[m_ax]):
+        try:
+            neg = measure_info(name).may_be_negative
+        except KeyError:
+            neg = True
+        if neg:
+            idx.append(i)
+    return m_ax, idx
+
+
+def _sign_branch(rule: Rule, p: _Prepared) -> _Branch | None:
+    """Mirror of `engine.evaluate_sign`: counts are non-negative (whole) numbers."""
+    cube = p.cube
+    m_ax = cube.axis("measure")
+    parts = _restrictions(rule, cube, set())
+    if parts is None or m_ax is None:
+        return None
+    from .measures import measure_info
+
+    counts = []
+    for i, name in enumerate(cube.canon[m_ax]):
+        try:
+            info = measure_info(name)
+        except KeyError:
+            continue
+        if not info.may_be_negative and info.kind != "ratio":
+            counts.append(i)
+    if parts[m_ax] is not None:
+        counts = [i for i in counts if i in set(parts[m_ax].tolist())]
+    if not counts:
+        return None
+    parts[m_ax] = np.asarray(counts, dtype=np.intp)
+    for b in range(len(cube.dims)):
+        derived = {cube.find(b, code) for code in cube.derived(b)}
+        if derived and b != m_ax:
+            keep = [i for i in range(len(cube.dims[b])) if i not in derived]
+            parts[b] = np.asarray([i for i in (parts[b] if parts[b] is not None else keep) if i in set(keep)], dtype=np.intp)
+    cells = p.cells
+    if (cond := _where(parts, ())) is not None:
+        cells = cells.filter(cond)
+    expected = "greatest(bround(_v, 0), 0D)" if rule.integer else "greatest(_v, 0D)"
+    bad = f"(CASE WHEN _v IS NULL OR isnan(_v) THEN {ABSENT} ELSE 0 END)"
+    key = [f"_x{b}" for b in range(len(cube.dims))]
+    out = cells.selectExpr(f"array({', '.join(key)}) AS _k", "-1 AS _aux", "_v AS _a", f"{expected} AS _e",
+                           f"{_status(bad, f'(_v != {expected})')} AS _st", "false AS _low", "false AS _ge",
+                           f"{_order(cube, parts, key)} AS _o")
+    return _Branch(rule, "sign", out, 0.0)
+
+
+def _period_sum_branch(rule: Rule, p: _Prepared) -> _Branch | None:
+    """Mirror of `engine.evaluate_period_sum`: a year = its four quarters, as a hierarchy along time."""
+    cube = p.cube
+    if cube.axis("time") is None:
+        return None
+    by_code = {q.code: i for i, q in enumerate(cube.periods) if q}
+    groups = []
+    for q in cube.periods:
+        if q and q.freq == "year" and all(f"{q.year}K{k}" in by_code for k in range(1, 5)):
+            groups.append(Group(q.code, tuple(f"{q.year}K{k}" for k in range(1, 5))))
+    if not groups:
+        return None
+    b = _hierarchy_branch(replace(rule, kind="hierarchy", along="time", groups=tuple(groups)), p)
+    if b is not None:
+        b.rule = rule
+    return b
+
+
+BRANCHES = {
+    "identity": _identity_branch,
+    "conservation": _identity_branch,
+    "hierarchy": _hierarchy_branch,
+    "sign": _sign_branch,
+    "period_sum": _period_sum_branch,
+}
+
+
+# --- running ------------------------------------------------------------------------------------
+@dataclass
+class SparkAudit:
+    """What the Spark engine found: the usual `AuditResult` and the findings as a DataFrame."""
+
+    result: AuditResult
+    _work: list[tuple[_Prepared, list[_Branch]]] = field(default_factory=list, repr=False)
+    _spark: Any = field(default=None, repr=False)
+
+    @property
+    def findings(self) -> DataFrame:
+        """One row per failing rule instance: rule, severity, table, where (dimension → code),
+        expected, actual, imbalance, tolerance. Built on first use; each action re-runs the rules
+        on Spark (cache it when it is used more than once)."""
+        frames = [f for p, branches in self._work if (f := _findings(p, branches)) is not None]
+        if not frames:
+            return _empty_findings(self._spark or session())
+        out = frames[0]
+        for f in frames[1:]:
+            out = out.unionByName(f)
+        return out
+
+
+def _branches(p: _Prepared, rules: list[Rule]) -> list[_Branch]:
+    out = []
+    for rule in rules:
+        if rule.kind not in BRANCHES:
+            raise UsageError(f"the Spark engine cannot evaluate rule {rule.id!r} of kind {rule.kind!r}",
+                             expected=" | ".join(BRANCHES))
+        b = BRANCHES[rule.kind](rule, p)
+        if b is not None:
+            out.append(b)
+    return out
+
+
+def _outcomes(work: list[tuple[_Prepared, list[_Branch]]]) -> list[list[Outcome]]:
+    """Counts and itemised violations of every branch of every table, in one Spark job."""
+    F = _pyspark()  # noqa: N806
+    cols = ["_k", "_aux", "_a", "_e", "_st", "_low", "_ge", "_o"]
+    frames = [b.frame.selectExpr(f"{t} AS _t", f"{i} AS _r", *cols).filter(f"_st != {_ST_NA}")
+              for t, (_p, branches) in enumerate(work) for i, b in enumerate(branches)]
+    by_slot = {}
+    if frames:
+        union = frames[0]
+        for f in frames[1:]:
+            union = union.union(f)  # same columns in the same order: no resolution by name
+        failing = F.when(F.col("_st") == _ST_FAILED, F.struct("_o", "_k", "_aux", "_a", "_e", "_low", "_ge"))
+        rows = union.groupBy("_t", "_r").agg(
+            F.sum((F.col("_st") == _ST_PASSED).cast("long")).alias("passed"),
+            F.sum((F.col("_st") == _ST_FAILED).cast("long")).alias("failed"),
+            F.sum((F.col("_st") == _ST_SKIPPED).cast("long")).alias("skipped"),
+            F.slice(F.array_sort(F.collect_list(failing)), 1, MAX_VIOLATIONS).alias("fails"),
+        ).collect()
+        by_slot = {(int(r["_t"]), int(r["_r"])): r for r in rows}
+    result = []
+    for t, (p, branches) in enumerate(work):
+        outcomes = []
+        for i, b in enumerate(branches):
+            out = Outcome(b.rule, p.table.id)
+            r = by_slot.get((t, i))
+            if r is not None:
+                out.failed, out.skipped = int(r["failed"]), int(r["skipped"])
+                out.passed = int(r["passed"])
+                out.checked = out.passed + out.failed
+                out.violations = [_violation(p.cube, b, f) for f in r["fails"]]
+            outcomes.append(out)
+        result.append(outcomes)
+    return result
+
+
+def _violation(cube: Cube, b: _Branch, f: Any) -> Violation:
+    rule = b.rule
+    full = tuple(int(i) for i in f["_k"])
+    where, codes = cube.where(full)
+    low = next(iter(rule.if_missing.values()), rule.severity)
+    severity = low if f["_low"] else rule.severity
+    a, e = float(f["_a"]), float(f["_e"])
+    tid = cube.table.id
+    if b.kind == "identity":
+        info = b.info
+        if info["sum_ax"] is not None:
+            cells = [(tid, full, 1.0)]
+        else:
+            cells = []
+            for coef, member, lag in info["members"]:
+                idx = list(full)
+                idx[info["ax"]] = member
+                if info["t_ax"] is not None:
+                    idx[info["t_ax"]] = info["prev"][int(f["_aux"])] if lag else int(f["_aux"])
+                cells.append((tid, tuple(idx), coef))
+    elif b.kind == "hierarchy":
+        cells = [(tid, full, 1.0)]
+        for k in b.info["kids"][int(f["_aux"])]:
+            idx = list(full)
+            idx[b.info["ax"]] = k
+            cells.append((tid, tuple(idx), -1.0))
+    else:
+        cells = [(tid, full, 1.0)]
+    v = Violation(rule.id, severity, tid, where, codes, e, a, a - e, b.tol, ">=" if f["_ge"] else "", cells=cells)
+    if b.kind == "identity":
+        if v.severity != rule.severity and rule.if_missing:
+            names = ", ".join(rule.if_missing)
+            v.message = f"{names} not published: the implied {names} is {v.imbalance:+g} ({rule.expression})"
+        else:
+            v.message = f"{rule.expression}: published {v.actual:g}, components give {v.expected:g}"
+    elif b.kind == "hierarchy":
+        rel = "at least" if v.message == ">=" else "the sum of its"
+        v.message = (f"{v.where.get(cube.dims[b.info['ax']].name, '?')} should be {rel} {len(v.cells) - 1} "
+                     f"parts along {cube.dims[b.info['ax']].name}: published {v.actual:g}, parts sum to {v.expected:g}")
+    else:
+        v.message = "a count cannot be negative" if v.actual < 0 else "a count must be a whole number"
+    return v
+
+
+def _findings(p: _Prepared, branches: list[_Branch]) -> DataFrame | None:
+    F = _pyspark()  # noqa: N806
+    frames = []
+    names = [d.name for d in p.cube.dims]
+    for b in branches:
+        low = next(iter(b.rule.if_missing.values()), b.rule.severity)
+        where = F.create_map(*[x for ax, n in enumerate(names) for x in (
+            F.lit(n), F.when(F.col("_k")[ax] < 0, F.lit("*")).otherwise(
+                F.element_at(_array(list(p.cube.dims[ax].codes)), F.col("_k")[ax] + 1)))])
+        frames.append(b.frame.filter(F.col("_st") == _ST_FAILED).select(
+            F.lit(b.rule.id).alias("rule"), F.when(F.col("_low"), F.lit(low)).otherwise(F.lit(b.rule.severity)).alias("severity"),
+            F.lit(p.table.id).alias("table"), where.alias("where"), F.col("_e").alias("expected"),
+            F.col("_a").alias("actual"), (F.col("_a") - F.col("_e")).alias("imbalance"), F.lit(b.tol).alias("tolerance")))
+    if not frames:
+        return None
+    out = frames[0]
+    for f in frames[1:]:
+        out = out.unionByName(f)
+    return out
+
+
+def to_dense(p: _Prepared, max_cells: int | None = MAX_DRIVER_CELLS) -> Table:
+    """The whole table collected into a dense `Table` on the driver; refuses above `max_cells`.
+
+    The dense path's guard: a cube whose dense arrays (9 bytes a cell) would exceed the cap is
+    refused with a `UsageError` that names the size and points to the Spark engine.
+    """
+    return _collect(p, [None] * len(p.table.dimensions), max_cells)
+
+
+def _collect(p: _Prepared, keep: list[list[int] | None], max_cells: int | None) -> Table:
+    """The sub-cube of the categories in `keep` (None = all) as a dense Table."""
+    dims = p.table.dimensions
+    sel = [list(range(len(d))) if k is None else sorted(set(k)) for d, k in zip(dims, keep, strict=True)]
+    shape = tuple(len(s) for s in sel)
+    cells = int(np.prod(shape, dtype=np.float64))
+    if max_cells is not None and cells > max_cells:
+        raise UsageError(f"table {p.table.id} has {cells:,} cells ({cells * 9 / 2**20:,.0f} MiB dense), over the cap of "
+                         f"{max_cells:,}: audit it with --engine spark")
+    q = p.cells
+    for ax, k in enumerate(keep):
+        if k is not None:
+            q = q.filter(_isin(f"_x{ax}", sel[ax]))
+    n = len(dims)
+    got = q.select(*[f"_x{i}" for i in range(n)], "_v", "_s").toArrow()
+    values = np.full(shape, np.nan)
+    symbols = np.full(shape, sym.NOT_APPLICABLE, dtype=np.uint8)
+    if got.num_rows:
+        idx = []
+        for a in range(n):
+            lut = np.full(len(dims[a]), -1, dtype=np.intp)
+            lut[sel[a]] = np.arange(len(sel[a]))
+            idx.append(lut[got.column(f"_x{a}").to_numpy().astype(np.intp)])
+        values[tuple(idx)] = got.column("_v").to_numpy(zero_copy_only=False)
+        symbols[tuple(idx)] = got.column("_s").to_numpy().astype(np.uint8)
+    sub = [replace(d, codes=tuple(d.codes[i] for i in s), labels=tuple(d.labels[i] for i in s),
+                   footnotes=d.footnotes) for d, s in zip(dims, sel, strict=True)]
+    t = p.table
+    return Table(sub, values, symbols, id=t.id, title=t.title, source=t.source, unit=t.unit, decimals=t.decimals,
+                 footnotes=list(t.footnotes), notes=list(t.notes), meta=dict(t.meta))
+
+
+def _localize_large(p: _Prepared, outcomes: list[Outcome], rules: RuleSet, max_cells: int) -> str | None:
+    """Suspects of a table too large to collect, from the sub-cube of its failing cells.
+
+    Axes with at most 64 categories are kept whole (hierarchies along them stay complete);
+    the others keep the categories that failing instances touch. The sub-cube is audited by
+    the dense engine and localized exactly; suspects name cells by labels and codes, so they
+    carry over to the whole table's findings. Returns why it could not.
+    """
+    from .runner import audit as dense_audit
+
+    failing = [v for o in outcomes for v in o.violations if v.severity in ("error", "warning")]
+    if not failing:
+        return None
+    n_table = len(p.table.dimensions)
+    touched: list[set[int]] = [set() for _ in range(n_table)]
+    for v in failing:
+        for _, idx, _ in v.cells:
+            for ax in range(n_table):
+                if idx[ax] >= 0:
+                    touched[ax].add(idx[ax])
+    keep: list[list[int] | None] = [None if len(d) <= 64 else sorted(touched[ax])
+                                    for ax, d in enumerate(p.table.dimensions)]
+    try:
+        sub = _collect(p, keep, max_cells)
+    except UsageError:
+        return _rank_suspects(p, failing)
+    found = dense_audit([sub], rules, cross_table=False)
+    by_finding = {(v.rule, tuple(sorted(v.where.items()))): v.suspects for v in found.violation_list}
+    for v in failing:
+        v.suspects.extend(by_finding.get((v.rule, tuple(sorted(v.where.items()))), []))
+    return None
+
+
+def _rank_suspects(p: _Prepared, failing: list[Violation]) -> str | None:
+    """Suspects without re-checking: the cells whose one change explains the most failures (≥ 2).
+
+    For failures spread over a sub-cube too large to collect; weaker than the re-check (a
+    change that would break a passing check is not seen), so only clear winners are named.
+    """
+    from .localization import _candidates
+
+    ranked = [c for c in _candidates(failing) if min(c[0]) >= 0]
+    if not ranked or ranked[0][2] < 2:
+        return "failing cells span a sub-cube too large to collect, and no cell explains two failures"
+    best = ranked[0][2]
+    top = [c for c in ranked if c[2] == best][:10]
+    cond = " OR ".join("(" + " AND ".join(f"_x{ax} = {i}" for ax, i in enumerate(idx)) + ")" for idx, _, _ in top)
+    n = len(p.cube.dims)
+    values = {tuple(int(r[f"_x{ax}"]) for ax in range(n)): float(r["_v"])
+              for r in p.cells.filter(cond).select(*[f"_x{ax}" for ax in range(n)], "_v").collect()}
+    for idx, delta, _ in top:
+        if idx not in values:
+            continue
+        where, _ = p.cube.where(idx)
+        entry = {"table": p.table.id, "where": where, "actual": values[idx], "suggested": values[idx] + delta}
+        for v in failing:
+            if any(c == idx for _, c, _ in v.cells):
+                v.suspects.append(entry)
+    return None
+
+
+def audit_spark(
+    df: DataFrame,
+    rules: RuleSet | str | Path | None = None,
+    spark: SparkSession | None = None,
+    meta: dict[str, Any] | None = None,
+    table_id: str | None = None,
+    cross_table: bool = True,
+    max_driver_cells: int = MAX_DRIVER_CELLS,
+) -> SparkAudit:
+    """Audit one tidy table held as a Spark DataFrame (dimension columns, value, symbol).
+
+    `meta` is the `migaudit_table` metadata of tidy Parquet (dimension roles, labels, title,
+    reader notes); without it roles are guessed from column names. `spark` is accepted for
+    symmetry with `audit_tables`; the DataFrame's own session runs the queries.
+    """
+    return audit_frames([(df, meta or {}, table_id)], rules, cross_table=cross_table, max_driver_cells=max_driver_cells,
+                        spark=spark or df.sparkSession)
+
+
+def audit_frames(
+    frames: list[tuple[DataFrame, dict[str, Any], str | None] | Table],
+    rules: RuleSet | str | Path | None = None,
+    cross_table: bool = True,
+    max_driver_cells: int = MAX_DRIVER_CELLS,
+    ignored: list[tuple[str, str]] | None = None,
+    spark: SparkSession | None = None,
+) -> SparkAudit:
+    """Audit several tables as one release: tidy DataFrames (with metadata and id) or dense Tables.
+
+    Every rule of every table is evaluated in a single Spark job.
+    """
+    from .crosstable import cross_table_outcomes
+    from .localization import localize
+    from .runner import _unique_ids, derived_rules, family_of
+
+    ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules) if rules is not None else load_rules()
+    prepared = []
+    for item in frames:
+        if isinstance(item, Table):
+            prepared.append(prepare_table(spark or session(), item))
+        else:
+            prepared.append(prepare(*item))
+    _unique_ids([p.table for p in prepared])
+    ignored = list(ignored or [])
+    work = [(p, _branches(p, [*ruleset, *derived_rules(p.cube)])) for p in prepared]
+    per_table = _outcomes(work)
+    outcomes: list[Outcome] = []
+    families: dict[str, str] = {}
+    tables: list[Table] = []
+    dense: list[Cube] = []
+    for (p, _), outs in zip(work, per_table, strict=True):
+        outcomes += outs
+        if (f := family_of(outs)) is not None:
+            families[p.table.id] = f
+        if not isinstance(p.table.values, np.ndarray) or p.table.values.strides == (0,) * p.table.values.ndim:
+            small = p.table.size <= max_driver_cells
+            t = to_dense(p, None) if small else p.table
+        else:
+            small, t = True, p.table  # a dense Table given: it is on the driver already
+        tables.append(t)
+        if small:
+            dense.append(Cube.of(t))
+        elif cross_table:
+            ignored.append((p.table.id, f"cross-table checks not run on Spark for this table: {p.table.size:,} cells, "
+                                        f"over the driver cap of {max_driver_cells:,}"))
+    if cross_table:
+        outcomes += cross_table_outcomes(dense)
+    from .applicability import not_applied
+
+    result = AuditResult(tables, outcomes, families, ignored)
+    result.not_applied = not_applied(ruleset, outcomes, [p.cube for p in prepared])
+    localize(result, dense, ruleset)
+    dense_ids = {c.table.id for c in dense}
+    for (p, _b), outs in zip(work, per_table, strict=True):
+        if p.table.id not in dense_ids:
+            why = _localize_large(p, outs, ruleset, max_driver_cells)
+            if why:
+                result.ignored.append((p.table.id, f"no suspects: {why}"))
+    return SparkAudit(result, work, spark)
+
+
+def _empty_findings(spark: SparkSession) -> DataFrame:
+    schema = ("rule string, severity string, table string, where map<string,string>, expected double, "
+              "actual double, imbalance double, tolerance double")
+    return spark.createDataFrame([], schema)
+
+
+def audit_with(items: list[Path | str], ruleset: RuleSet, cross_table: bool = True, master: str | None = None,
+               spark: SparkSession | None = None) -> AuditResult:
+    """What `migaudit audit --engine spark` runs: tidy Parquet read by Spark, other forms by migaudit's readers."""
+    from .runner import _NOT_TABLES, collect
+
+    spark = spark or session(master)
+    frames: list[tuple[DataFrame, dict[str, Any], str | None]] = []
+    others: list[Path | str | Table] = []
+    ignored: list[tuple[str, str]] = []
+    for item in items:
+        path = Path(item)
+        if is_parquet_dataset(path) or (path.is_file() and path.suffix == ".parquet"):
+            frames.append((*read_parquet(spark, path), None))
+        elif path.is_dir() and any(path.rglob("*.parquet")):
+            for f in sorted(x for x in path.rglob("*") if x.is_file()):
+                if f.suffix == ".parquet":
+                    frames.append((*read_parquet(spark, f), None))
+                elif f.suffix.lower() in _NOT_TABLES or f.name.startswith("."):
+                    ignored.append((str(f), "not a table file"))
+                else:
+                    others.append(f)
+        else:
+            others.append(item)
+    tables, more = collect(others) if others else ([], [])
+    items_: list[Any] = [*frames, *tables]
+    return audit_frames(items_, ruleset, cross_table=cross_table, ignored=ignored + more, spark=spark).result
