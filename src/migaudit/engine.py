@@ -525,36 +525,41 @@ def _signed_measures(cube: Cube, parts: Parts) -> np.ndarray | None:
 
 
 # --- sign -------------------------------------------------------------------------------
-def evaluate_sign(rule: Rule, cube: Cube) -> Outcome | None:
+def sign_parts(rule: Rule, cube: Cube) -> Parts | None:
+    """The cells a sign rule checks: counts (measures that cannot be negative), without the
+    categories a table derives from others (a change column may be negative). Shared by
+    the dense and the Spark engine."""
     m_ax = cube.axis("measure")
     parts = _restrictions(rule, cube, set())
-    if parts is None:
+    if parts is None or m_ax is None:
         return None
-    try:
-        from .measures import measure_info
-    except ImportError:
+    from .measures import measure_info
+
+    counts = []
+    for i, name in enumerate(cube.canon[m_ax]):
+        try:
+            info = measure_info(name)
+        except KeyError:
+            continue
+        if not info.may_be_negative and info.kind != "ratio":
+            counts.append(i)
+    if parts[m_ax] is not None:
+        counts = [i for i in counts if i in set(parts[m_ax].tolist())]
+    if not counts:
         return None
-    if m_ax is not None:
-        counts = []
-        for i, name in enumerate(cube.canon[m_ax]):
-            try:
-                info = measure_info(name)
-            except KeyError:
-                continue
-            if not info.may_be_negative and info.kind != "ratio":
-                counts.append(i)
-        if parts[m_ax] is not None:
-            counts = [i for i in counts if i in set(parts[m_ax].tolist())]
-        if not counts:
-            return None
-        parts[m_ax] = np.asarray(counts, dtype=np.intp)
-    else:
-        return None
+    parts[m_ax] = np.asarray(counts, dtype=np.intp)
     for ax in range(len(cube.dims)):
         derived = {cube.find(ax, code) for code in cube.derived(ax)}
         if derived and ax != m_ax:
             keep = [i for i in range(len(cube.dims[ax])) if i not in derived]
             parts[ax] = _intersect(parts[ax], keep) if parts[ax] is not None else np.asarray(keep, dtype=np.intp)
+    return parts
+
+
+def evaluate_sign(rule: Rule, cube: Cube) -> Outcome | None:
+    parts = sign_parts(rule, cube)
+    if parts is None:
+        return None
     actual = gather(cube.values, parts)
     # thousands with a decimal, millions, figures rounded to 5: not whole numbers
     rounded = np.round(actual) if rule.integer and _units(cube).whole_numbers else actual

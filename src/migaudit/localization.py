@@ -730,7 +730,9 @@ def localize(result: AuditResult, cubes: list[Cube], rules: RuleSet, options: Lo
     rng = np.random.default_rng(options.seed)
     kinds = {o.rule.id: o.rule.kind for o in result.outcomes}
     by_id = {r.id: r for r in rules}
-    failing = [v for v in result.violation_list if v.severity in ("error", "warning")]
+    # only findings on the cubes given (a Spark audit localizes its large tables elsewhere)
+    failing = [v for v in result.violation_list if v.severity in ("error", "warning")
+               and all(t in problem.cubes for t, _, _ in v.cells)]
     cross = any(k == "cross_table" for k in kinds.values())
     for o in result.outcomes:
         if o.rule.kind == "cross_table" and " = " in o.table:

@@ -513,31 +513,12 @@ def _signed(cube: Cube, parts: list[Any], ax: int) -> tuple[int, list[int]] | No
 
 def _sign_branch(rule: Rule, p: _Prepared) -> _Branch | None:
     """Mirror of `engine.evaluate_sign`: counts are non-negative (whole) numbers."""
-    cube = p.cube
-    m_ax = cube.axis("measure")
-    parts = _restrictions(rule, cube, set())
-    if parts is None or m_ax is None:
-        return None
-    from .measures import measure_info
+    from .engine import sign_parts
 
-    counts = []
-    for i, name in enumerate(cube.canon[m_ax]):
-        try:
-            info = measure_info(name)
-        except KeyError:
-            continue
-        if not info.may_be_negative and info.kind != "ratio":
-            counts.append(i)
-    if parts[m_ax] is not None:
-        counts = [i for i in counts if i in set(parts[m_ax].tolist())]
-    if not counts:
+    cube = p.cube
+    parts = sign_parts(rule, cube)
+    if parts is None:
         return None
-    parts[m_ax] = np.asarray(counts, dtype=np.intp)
-    for b in range(len(cube.dims)):
-        derived = {cube.find(b, code) for code in cube.derived(b)}
-        if derived and b != m_ax:
-            keep = [i for i in range(len(cube.dims[b])) if i not in derived]
-            parts[b] = np.asarray([i for i in (parts[b] if parts[b] is not None else keep) if i in set(keep)], dtype=np.intp)
     cells = p.cells
     if (cond := _where(parts, ())) is not None:
         cells = cells.filter(cond)
@@ -786,15 +767,28 @@ def _localize_large(p: _Prepared, outcomes: list[Outcome], rules: RuleSet, max_c
     return None
 
 
+def _explaining_cells(failures: list[Violation]) -> list[tuple[tuple[int, ...], float, int]]:
+    """(cell, change, failures explained), most first: each failing instance proposes, for
+    each of its cells, the change that would close it."""
+    from collections import Counter, defaultdict
+
+    proposals: dict[tuple[int, ...], Counter[float]] = defaultdict(Counter)
+    for v in failures:
+        for _, idx, coef in v.cells:
+            if coef:
+                proposals[idx][round(-v.imbalance / coef, 9)] += 1
+    ranked = [(idx, *deltas.most_common(1)[0]) for idx, deltas in proposals.items()]
+    ranked.sort(key=lambda c: -c[2])
+    return ranked
+
+
 def _rank_suspects(p: _Prepared, failing: list[Violation]) -> str | None:
     """Suspects without re-checking: the cells whose one change explains the most failures (≥ 2).
 
     For failures spread over a sub-cube too large to collect; weaker than the re-check (a
     change that would break a passing check is not seen), so only clear winners are named.
     """
-    from .localization import _candidates
-
-    ranked = [c for c in _candidates(failing) if min(c[0]) >= 0]
+    ranked = [c for c in _explaining_cells(failing) if min(c[0]) >= 0]
     if not ranked or ranked[0][2] < 2:
         return "failing cells span a sub-cube too large to collect, and no cell explains two failures"
     best = ranked[0][2]
@@ -808,6 +802,8 @@ def _rank_suspects(p: _Prepared, failing: list[Violation]) -> str | None:
             continue
         where, _ = p.cube.where(idx)
         entry = {"table": p.table.id, "where": where, "actual": values[idx], "suggested": values[idx] + delta}
+        if len(top) > 1:
+            entry["tie_size"] = len(top)
         for v in failing:
             if any(c == idx for _, c, _ in v.cells):
                 v.suspects.append(entry)
