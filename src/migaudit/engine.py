@@ -412,7 +412,9 @@ def _resolve_groups(groups, cube: Cube, ax: int, find, op: str) -> list[tuple[in
     return out
 
 
-def evaluate_hierarchy(rule: Rule, cube: Cube) -> Outcome | None:
+def hierarchy_plan(rule: Rule, cube: Cube) -> tuple[int, list, Parts] | None:
+    """The axis, the (parent, children, op) groups and the cells a hierarchy rule checks, or
+    None when it does not apply. Shared by the dense and the Spark engine."""
     ax = cube.axis(rule.along) if rule.along else None
     if ax is None:
         return None
@@ -425,6 +427,14 @@ def evaluate_hierarchy(rule: Rule, cube: Cube) -> Outcome | None:
     parts = _without_ratios(cube, parts)
     if parts is None:
         return None
+    return ax, groups, parts
+
+
+def evaluate_hierarchy(rule: Rule, cube: Cube) -> Outcome | None:
+    plan = hierarchy_plan(rule, cube)
+    if plan is None:
+        return None
+    ax, groups, parts = plan
     parents = np.asarray([g[0] for g in groups], dtype=np.intp)
     children = np.concatenate([np.asarray(g[1], dtype=np.intp) for g in groups])
     offsets = np.cumsum([0] + [len(g[1]) for g in groups[:-1]]).astype(np.intp)

@@ -43,11 +43,11 @@ from .engine import (
     MAX_VIOLATIONS,
     Outcome,
     Violation,
-    _groups,
     _restrictions,
     _time_pairs,
     _tolerance,
-    _without_ratios,
+    hierarchy_plan,
+    sign_parts,
 )
 from .errors import ReadError, UsageError
 from .result import AuditResult
@@ -441,18 +441,10 @@ def _hierarchy_branch(rule: Rule, p: _Prepared) -> _Branch | None:
     """Mirror of `engine.evaluate_hierarchy`: children summed per group, beside their parent."""
     F = _pyspark()  # noqa: N806
     cube = p.cube
-    ax = cube.axis(rule.along) if rule.along else None
-    if ax is None:
+    plan = hierarchy_plan(rule, cube)
+    if plan is None:
         return None
-    groups = _groups(rule, cube, ax)
-    if not groups:
-        return None
-    parts = _restrictions(rule, cube, {ax})
-    if parts is None:
-        return None
-    parts = _without_ratios(cube, parts)
-    if parts is None:
-        return None
+    ax, groups, parts = plan
     mapping: dict[int, list[tuple[int, int]]] = {}
     for g, (parent, kids, _op) in enumerate(groups):
         mapping.setdefault(int(parent), []).append((g, 0))
@@ -513,8 +505,6 @@ def _signed(cube: Cube, parts: list[Any], ax: int) -> tuple[int, list[int]] | No
 
 def _sign_branch(rule: Rule, p: _Prepared) -> _Branch | None:
     """Mirror of `engine.evaluate_sign`: counts are non-negative (whole) numbers."""
-    from .engine import sign_parts
-
     cube = p.cube
     parts = sign_parts(rule, cube)
     if parts is None:
