@@ -425,6 +425,10 @@ def _flat_key(k: str, n: int, where: str, err) -> int:
     return int(k)
 
 
+#: Python types of JSON values numpy converts exactly (None becomes NaN)
+_PLAIN_NUMBERS = frozenset({int, float, type(None)})
+
+
 def _cells(
     ds: dict[str, Any], path: str, n: int, notes: list[str], err
 ) -> tuple[np.ndarray, np.ndarray, dict[str, float], dict[int, str]]:
@@ -472,8 +476,15 @@ def _cells(
             raise err(f"{len(raw)} values but the dimension sizes multiply to {n}", vpath,
                       f"{n} values (product of size)")
         present[:] = True
-        for i, v in enumerate(raw):
-            take(i, v, f"{vpath}[{i}]")
+        if set(map(type, raw)) <= _PLAIN_NUMBERS:
+            # numbers and nulls only (the common case): one numpy conversion, null → NaN;
+            # only the NaN/inf positions (nulls, or a non-finite number) go through `take`
+            values = np.array(raw, dtype=np.float64)
+            for i in np.flatnonzero(~np.isfinite(values)).tolist():
+                take(i, raw[i], f"{vpath}[{i}]")
+        else:
+            for i, v in enumerate(raw):
+                take(i, v, f"{vpath}[{i}]")
     elif isinstance(raw, dict):
         for k, v in raw.items():
             where = _key(vpath, k)
