@@ -213,15 +213,17 @@ def _time_pairs(cube: Cube) -> tuple[np.ndarray, np.ndarray] | None:
     return np.asarray(cur, dtype=np.intp), np.asarray(prev, dtype=np.intp)
 
 
-def evaluate_identity(rule: Rule, cube: Cube) -> Outcome | None:
+def identity_plan(rule: Rule, cube: Cube) -> tuple[int, dict[str, int | None], int | None, Parts] | None:
+    """The axis, the member indices (None: unpublished, allowed by `if_missing`), the axis
+    summed over and the cells an identity or conservation rule checks, or None when it does
+    not apply. Shared by the dense and the Spark engine."""
     ax = cube.axis(rule.along)
     if ax is None:
         return None
     if any(cube.find(ax, m) is not None for m in rule.when_absent):
         return None
     index: dict[str, int | None] = {m: cube.find(ax, m) for m in rule.members}
-    missing_members = [m for m, i in index.items() if i is None]
-    if any(m not in rule.if_missing for m in missing_members):
+    if any(i is None and m not in rule.if_missing for m, i in index.items()):
         return None
     sum_ax = cube.axis(rule.sum_over) if rule.sum_over else None
     if rule.kind == "conservation" and (sum_ax is None or not cube.covers_country(sum_ax)):
@@ -229,6 +231,14 @@ def evaluate_identity(rule: Rule, cube: Cube) -> Outcome | None:
     parts = _restrictions(rule, cube, {ax})
     if parts is None:
         return None
+    return ax, index, sum_ax, parts
+
+
+def evaluate_identity(rule: Rule, cube: Cube) -> Outcome | None:
+    plan = identity_plan(rule, cube)
+    if plan is None:
+        return None
+    ax, index, sum_ax, parts = plan
     lagged = any(t.lag for t in (*rule.lhs, *rule.rhs))
     t_ax = cube.axis("time")
     pairs = None
@@ -309,7 +319,7 @@ def evaluate_identity(rule: Rule, cube: Cube) -> Outcome | None:
         actual, expected = -actual, -expected
     n_terms = len(rule.lhs) + len(rule.rhs)
     tol = _tolerance(rule, cube, n_terms)
-    whole_missing = [m for m in missing_members if m in rule.if_missing]
+    whole_missing = [m for m, i in index.items() if i is None]  # each allowed by if_missing
     if whole_missing:
         downgraded = np.ones(actual.shape, dtype=bool)
     if sum_ax is not None:
@@ -498,6 +508,8 @@ def _without_ratios(cube: Cube, parts: Parts) -> Parts | None:
     Which measures those are is the structure step's call (measure kind, declared unit,
     label vocabulary in many languages).
     """
+    if _units(cube).non_additive:
+        return None  # the declared unit is an index, a rate, a share: nothing adds up
     m_ax = cube.axis("measure")
     if m_ax is None or isinstance(parts[m_ax], (int, np.integer)):
         return parts

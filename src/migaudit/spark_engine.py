@@ -43,10 +43,10 @@ from .engine import (
     MAX_VIOLATIONS,
     Outcome,
     Violation,
-    _restrictions,
     _time_pairs,
     _tolerance,
     hierarchy_plan,
+    identity_plan,
     sign_parts,
 )
 from .errors import ReadError, UsageError
@@ -318,19 +318,10 @@ def _identity_branch(rule: Rule, p: _Prepared) -> _Branch | None:
     """Mirror of `engine.evaluate_identity`: terms joined on the other dimensions (and t−1)."""
     F = _pyspark()  # noqa: N806
     cube = p.cube
-    ax = cube.axis(rule.along)
-    if ax is None or any(cube.find(ax, m) is not None for m in rule.when_absent):
+    plan = identity_plan(rule, cube)
+    if plan is None:
         return None
-    index = {m: cube.find(ax, m) for m in rule.members}
-    missing = [m for m, i in index.items() if i is None]
-    if any(m not in rule.if_missing for m in missing):
-        return None
-    sum_ax = cube.axis(rule.sum_over) if rule.sum_over else None
-    if rule.kind == "conservation" and (sum_ax is None or not cube.covers_country(sum_ax)):
-        return None
-    parts = _restrictions(rule, cube, {ax})
-    if parts is None:
-        return None
+    ax, index, sum_ax, parts = plan
     lagged = any(t.lag for t in (*rule.lhs, *rule.rhs))
     t_ax = cube.axis("time")
     if t_ax == ax and not lagged:
@@ -383,7 +374,7 @@ def _identity_branch(rule: Rule, p: _Prepared) -> _Branch | None:
         aggs += [f"sum(CASE WHEN _j = {j} THEN {val} END) AS v{j}", f"bit_or(CASE WHEN _j = {j} THEN _f END) AS f{j}",
                  f"count(CASE WHEN _j = {j} THEN 1 END) AS n{j}"]
     g = x.groupBy(*group, "_it").agg(*[F.expr(e) for e in aggs])
-    bad, low = [], ["true" if [m for m in missing if m in rule.if_missing] else "false"]
+    bad, low = [], ["true" if any(i is None for i in index.values()) else "false"]
     actual = ""
     expected: list[str] = []
     for j, _member, _lag, coef, side, name in terms:
