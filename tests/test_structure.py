@@ -460,3 +460,19 @@ def test_bands_that_do_not_tile_all_ages(labels: list[str], op: str) -> None:
     table = Table([age], np.full(len(labels) + 1, np.nan), np.zeros(len(labels) + 1, dtype=np.uint8), id="a")
     (group,) = Cube.of(table).structure.dimension("age").groups
     assert group.op == op and (group.reason != "") == (op == ">=")
+
+
+def test_a_table_whose_unit_is_an_index_is_never_summed() -> None:
+    """Held-out Statistics Sweden CPI file (UNITS="Index", a product-group hierarchy): the
+    published index of "All products" is not the sum of its groups' indices. Before the unit
+    was read, every month of the consistent published table was an error."""
+    from migaudit.structure.units import units_of
+
+    f = Path(__file__).resolve().parent / "data" / "real" / "se_PR0101B3hier2lang.px"
+    table = read(f)[0]
+    assert units_of(table).non_additive == "index"
+    result = audit([table], cross_table=False)
+    assert not [v for v in result.violation_list if v.severity == "error"]
+    assert not [o for o in result.outcomes if o.rule.kind == "hierarchy"]
+    counts = read(Path(__file__).resolve().parent / "data" / "real" / "se_BE0101F1nilSymbol.px")[0]
+    assert units_of(counts).non_additive is None

@@ -9,6 +9,8 @@ Read from (readers fill these; other keys are ignored):
   Table.meta["rounding_base"]     figures rounded to a multiple of this (ONS: 5), in published units
   Table.title, Table.meta["measure"]  averages and estimates ("Middelfolkemengd", "mean population",
                                   vocabulary `rounded`) are rounded to whole units
+A unit that names a rate, share, average or index ("Index", "per cent", vocabulary
+`non_additive`) makes the table's figures non-additive: no sum rule applies to them.
 A figure shown with decimals, in thousands or millions, or rounded to a base is rounded:
 it need not be a whole number, and a sum of n such figures may miss the published total by
 up to n × half the last unit (the tolerance reported with each finding).
@@ -37,6 +39,15 @@ class Units:
     unit: str = ""
     #: why the figures are taken as rounded when the unit alone does not say so
     rounded_because: str = ""
+
+    @property
+    def non_additive(self) -> str | None:
+        """The word of the declared unit that makes the figures non-additive (None for counts)."""
+        if not self.unit:
+            return None
+        from .vocabulary import vocabulary
+
+        return vocabulary().non_additive_word(self.unit)
 
     @property
     def rounded(self) -> bool:
