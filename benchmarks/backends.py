@@ -23,8 +23,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from migaudit.rules import load_rules
-from migaudit.table import Dimension, Table
+from migaudit.model.table import Dimension, Table
+from migaudit.rules.ruleset import load_rules
 
 MEASURES = [("Fodte2", "Births"), ("Dode3", "Deaths"), ("Fodselsoverskudd4", "Excess of births"),
             ("Innvandring5", "Immigration"), ("Utvandring6", "Emigration"),
@@ -83,9 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args(argv)
 
-    from migaudit import pandera as mpa
-    from migaudit.cube import Cube
-    from migaudit.engine import evaluate
+    from migaudit.backends import pandera as mpa
+    from migaudit.engine.dense import evaluate
+    from migaudit.model.cube import Cube
     from migaudit.runner import audit
 
     rules = load_rules()
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         "validate_over_engine": round(t_validate / t_engine, 1), "audit_over_audit": round(t_pandera / t_audit, 1),
     }
     if args.gx_cells:
-        from migaudit import gx as mgx
+        from migaudit.backends import gx as mgx
 
         small = population_cube(args.gx_cells, seed=2)
         t0 = time.perf_counter()

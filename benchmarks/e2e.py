@@ -39,11 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import yaml  # noqa: E402
 from run import bench_rules, inject, make_cube, parse_cells  # noqa: E402
 
-from migaudit import symbols as sym  # noqa: E402
-from migaudit.cube import Cube  # noqa: E402
-from migaudit.engine import evaluate  # noqa: E402
+from migaudit.engine.dense import evaluate  # noqa: E402
+from migaudit.model import symbols as sym  # noqa: E402
+from migaudit.model.cube import Cube  # noqa: E402
+from migaudit.model.table import Table  # noqa: E402
 from migaudit.readers import px, tidy  # noqa: E402
-from migaudit.table import Table  # noqa: E402
 
 PLAIN = {
     "px": """

@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 
 import migaudit
-from migaudit.cube import Cube
-from migaudit.rules import load_rules
+from migaudit.model.cube import Cube
+from migaudit.model.table import Table
+from migaudit.rules.ruleset import load_rules
 from migaudit.runner import collect
-from migaudit.table import Table
 
 RELEASE = Path(migaudit.__file__).parent / "data" / "example_release"
 KINDS = ("+1", "-1", "+10", "-10", "+100", "-100", "transpose", "drop", "double", "sign", "swap")

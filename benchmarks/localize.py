@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from run import bench_rules, make_cube, parse_cells  # noqa: E402
 
-from migaudit.cube import Cube  # noqa: E402
-from migaudit.engine import evaluate  # noqa: E402
-from migaudit.localization import LocalizeOptions, localize  # noqa: E402
+from migaudit.engine.dense import evaluate  # noqa: E402
+from migaudit.engine.localization import LocalizeOptions, localize  # noqa: E402
+from migaudit.model.cube import Cube  # noqa: E402
 from migaudit.result import AuditResult  # noqa: E402
 
 

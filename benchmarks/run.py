@@ -24,10 +24,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from migaudit.cube import Cube  # noqa: E402
-from migaudit.engine import evaluate  # noqa: E402
-from migaudit.rules import Group, Rule, RuleSet, load_rules  # noqa: E402
-from migaudit.table import Dimension, Table  # noqa: E402
+from migaudit.engine.dense import evaluate  # noqa: E402
+from migaudit.model.cube import Cube  # noqa: E402
+from migaudit.model.table import Dimension, Table  # noqa: E402
+from migaudit.rules.ruleset import Group, Rule, RuleSet, load_rules  # noqa: E402
 
 MEASURES = ("births", "deaths", "excess_of_births", "immigration", "emigration", "in_migration_domestic",
             "out_migration_domestic", "net_migration", "adjustment", "growth", "population_end")
@@ -198,7 +198,7 @@ def main() -> None:
                     help="only write a cube of --cells cells (any size, streamed) as partitioned tidy Parquet to DIR")
     args = ap.parse_args()
     if args.write_parquet:
-        from migaudit.synthetic import write_dataset
+        from migaudit.backends.synthetic import write_dataset
 
         injected = write_dataset(args.write_parquet, parse_cells(args.cells), errors=args.errors)
         print(json.dumps({"wrote": args.write_parquet, "errors": injected.cells}))

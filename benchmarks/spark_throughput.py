@@ -3,7 +3,7 @@
     python benchmarks/spark_throughput.py --cells 10M --partitions 2,8,32 --master local[2]
 
 Writes a consistent municipality × age × sex × contents × quarter cube with a few wrong
-cells (migaudit.register_cube), then times `audit_spark` (every rule, one Spark job, plus
+cells (migaudit.backends.register_cube), then times `audit_spark` (every rule, one Spark job, plus
 the driver's work) for each number of shuffle partitions; prints one JSON line per run.
 """
 
@@ -33,9 +33,9 @@ def main() -> None:
     ap.add_argument("--dir", default=None, help="where to write the Parquet (default: a temporary folder)")
     args = ap.parse_args()
 
-    from migaudit import register_cube as rc
-    from migaudit.rules import load_rules
-    from migaudit.spark_engine import audit_spark, read_parquet, session
+    from migaudit.backends import register_cube as rc
+    from migaudit.engine.spark import audit_spark, read_parquet, session
+    from migaudit.rules.ruleset import load_rules
 
     target = _count(args.cells)
     k = 19

@@ -44,10 +44,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.append(str(ROOT / "src"))  # PYTHONPATH first: to measure another checkout
 
 from migaudit.errors import ReadError  # noqa: E402
+from migaudit.model.table import Table  # noqa: E402
 from migaudit.readers import webtext  # noqa: E402
-from migaudit.rules import load_rules  # noqa: E402
+from migaudit.rules.ruleset import load_rules  # noqa: E402
 from migaudit.runner import audit  # noqa: E402
-from migaudit.table import Table  # noqa: E402
 
 SEEDS = ROOT.parent / "shared" / "seeds"
 PAGES = ("002_9f646cd996dae96d.txt", "004_99fd64565a2b4c95.txt")
@@ -131,7 +131,7 @@ def _chosen_cells(block) -> list[list[str]]:
 def cell_index(tables: list[Table], bi: int, r: int, j: int, n: int) -> tuple[str, tuple[int, ...]]:
     """Where block bi's cell (r, j) lands in the Tables: the tables keep the page's column
     order (a repeated measure is spread over periods in C order, padded with '.')."""
-    from migaudit import symbols as sym
+    from migaudit.model import symbols as sym
 
     t = tables[bi]
     rest = [tuple(int(x) for x in ix) for ix in np.ndindex(t.values.shape[1:])]

@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import migaudit
-from migaudit import pandera as mpa
-from migaudit.rules import load_rules
+from migaudit.backends import pandera as mpa
+from migaudit.backends.testing import corrupted, hierarchy_tables, population_changes_tables
+from migaudit.model.table import Table
+from migaudit.rules.ruleset import load_rules
 from migaudit.runner import audit, run_audit
-from migaudit.table import Table
-from migaudit.testing import corrupted, hierarchy_tables, population_changes_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = load_rules()
@@ -147,19 +147,19 @@ def test_backend_option_on_the_example_release():
 @pytest.fixture(scope="module")
 def gx_context():
     pytest.importorskip("great_expectations")
-    from migaudit import gx as mgx
+    from migaudit.backends import gx as mgx
 
     return mgx.ephemeral_context()
 
 
 def test_importing_gx_module_does_not_import_great_expectations():
-    code = "import sys, migaudit.gx; print('great_expectations' in sys.modules)"
+    code = "import sys, migaudit.backends.gx; print('great_expectations' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 def test_gx_same_verdicts_on_real_tables(gx_context, t01222, printed):
-    from migaudit import gx as mgx
+    from migaudit.backends import gx as mgx
 
     for table in [t01222, *_cases(t01222, printed)]:
         native = audit([table], RULES)
@@ -172,7 +172,7 @@ def test_gx_same_verdicts_on_real_tables(gx_context, t01222, printed):
                                                                   HealthCheck.function_scoped_fixture])
 @given(case=corrupted(st.one_of(population_changes_tables(max_regions=3, max_periods=4), hierarchy_tables())))
 def test_gx_same_verdicts_on_generated_tables(gx_context, case):
-    from migaudit import gx as mgx
+    from migaudit.backends import gx as mgx
 
     _, bad, _ = case
     assert verdicts(mgx.audit_with([bad], RULES, cross_table=False, context=gx_context)) == \
@@ -180,7 +180,7 @@ def test_gx_same_verdicts_on_generated_tables(gx_context, case):
 
 
 def test_gx_suites_are_current(gx_context, tmp_path):
-    from migaudit import gx as mgx
+    from migaudit.backends import gx as mgx
 
     written = mgx.export_suites(tmp_path, RULES)
     stored = sorted(p.name for p in (ROOT / "expectations" / "gx").glob("*.json"))
@@ -191,8 +191,8 @@ def test_gx_suites_are_current(gx_context, tmp_path):
 
 
 def test_gx_stored_suite_runs_on_pandas_frames(gx_context, t01222):
-    from migaudit import gx as mgx
-    from migaudit.cube import Cube
+    from migaudit.backends import gx as mgx
+    from migaudit.model.cube import Cube
 
     suite = mgx.load_suite(ROOT / "expectations" / "gx" / "population_changes.json")
     assert {e.severity for e in suite.expectations} == {"critical", "info"}
@@ -212,7 +212,7 @@ def test_gx_stored_suite_runs_on_pandas_frames(gx_context, t01222):
 
 
 def test_gx_cells_frame_shapes(printed):
-    from migaudit import gx as mgx
+    from migaudit.backends import gx as mgx
 
     f = mgx.cells_frame(printed[0])
     assert len(f) == printed[0].size and set(f["measure"]) == {"emigration"}

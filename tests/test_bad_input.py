@@ -28,10 +28,10 @@ from hypothesis import strategies as st
 
 from migaudit.cli import cli
 from migaudit.errors import MigauditError, ReadError, RuleError
+from migaudit.model.table import Table
 from migaudit.readers import MAX_LINE_BYTES, read_bytes
-from migaudit.rules import load_rule_file, load_rules
+from migaudit.rules.ruleset import load_rule_file, load_rules
 from migaudit.runner import audit, release_config, run_audit
-from migaudit.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from migaudit.classification import (
+from migaudit.errors import RuleError
+from migaudit.knowledge.classification import (
     Group,
     best_classification,
     classification_names,
@@ -19,7 +20,6 @@ from migaudit.classification import (
     normalize_label,
     parse_classification,
 )
-from migaudit.errors import RuleError
 
 # --- reading the printed tables simply ------------------------------------------------------
 

@@ -108,7 +108,7 @@ def sh_lines(body: str) -> list[str]:
 
 @pytest.mark.parametrize("doc", DOCS, ids=[d.name for d in DOCS])
 def test_doc_blocks_run(doc: Path, sandbox: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from migaudit.rules import load_rule_file
+    from migaudit.rules.ruleset import load_rule_file
 
     monkeypatch.chdir(sandbox)
     namespace: dict = {"__name__": "__doc__"}

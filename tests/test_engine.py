@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import migaudit
-from migaudit.cube import Cube
-from migaudit.engine import evaluate
-from migaudit.rules import load_rules
-from migaudit.table import Dimension, Table
+from migaudit.engine.dense import evaluate
+from migaudit.model.cube import Cube
+from migaudit.model.table import Dimension, Table
+from migaudit.rules.ruleset import load_rules
 
 F01222 = "01222_municipalities_2014K3-2016K3.jsonstat1.json"
 NATIONAL = "national_quarterly_changes_2012K4-2021K1.csv"
@@ -88,7 +88,7 @@ def test_dot_cells_are_no_cells(t01222, rules):
 def test_unknown_cells_are_skipped_never_passed(t01222, rules):
     t = _copy(t01222)
     t.values[10, 0, 4] = np.nan
-    t.symbols[10, 0, 4] = migaudit.symbols.CODE[".."] if hasattr(migaudit, "symbols") else 3
+    t.symbols[10, 0, 4] = migaudit.model.symbols.CODE[".."] if hasattr(migaudit, "symbols") else 3
     out = evaluate(rules.get("excess_of_births"), Cube.of(t))
     assert out.skipped == 1 and out.checked == 428 * 9 - 1 and out.failed == 0
 

@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import migaudit
-from migaudit.cube import Cube
-from migaudit.localization import LocalizeOptions, localize
+from migaudit.engine.localization import LocalizeOptions, localize
+from migaudit.model.cube import Cube
+from migaudit.model.table import Dimension, Table
 from migaudit.result import AuditResult
-from migaudit.rules import load_rules
+from migaudit.rules.ruleset import load_rules
 from migaudit.runner import collect
-from migaudit.table import Dimension, Table
 
 RELEASE = Path(migaudit.__file__).parent / "data" / "example_release"
 STATBANK = "statbank_export_nationality_by_county_2018-05.csv"
@@ -180,7 +180,7 @@ def test_weights_are_options_that_break_ties():
 def test_suppressed_counties_get_intervals_and_no_false_alarm(ssb):
     r = migaudit.audit([ssb / STATBANK], _rules())
     t = r.tables[0]
-    hidden = int((t.symbols == migaudit.symbols.CONFIDENTIAL).sum())
+    hidden = int((t.symbols == migaudit.model.symbols.CONFIDENTIAL).sum())
     assert hidden > 0 and len(r.intervals) == hidden
     assert [v for v in r.violation_list if v.severity != "info"] == []
     for e in r.intervals:

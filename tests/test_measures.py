@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from migaudit.errors import RuleError
-from migaudit.measures import (
+from migaudit.knowledge.measures import (
     canonical_measure,
     measure_info,
     measures,

@@ -94,8 +94,8 @@ def test_installed_python_api_and_reports(installed, tmp_path):
     (("migaudit", "audit", "--backend", "pandera"), "pandera"),
     (("migaudit", "audit", "--backend", "gx"), "gx"),
     (("migaudit", "export", "gx"), "gx"),
-    (("python", "-c", "import migaudit.testing"), "testing"),
-    (("python", "-c", "import migaudit.pandera"), "pandera"),
+    (("python", "-c", "import migaudit.backends.testing"), "testing"),
+    (("python", "-c", "import migaudit.backends.pandera"), "pandera"),
 ])
 def test_missing_extra_names_it(installed, tmp_path, args, extra):
     got = run(installed, *args, cwd=tmp_path)

@@ -14,8 +14,8 @@ from conftest import assert_tables_or_read_error
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from migaudit import symbols as sym
 from migaudit.errors import ReadError
+from migaudit.model import symbols as sym
 from migaudit.readers import choose_reader, read, read_bytes, statbank_csv, tidy, wide_csv
 
 EXPORT = "statbank_export_nationality_by_county_2018-05.csv"

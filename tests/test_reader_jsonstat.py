@@ -13,8 +13,8 @@ from conftest import assert_tables_or_read_error
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from migaudit import symbols as sym
 from migaudit.errors import ReadError
+from migaudit.model import symbols as sym
 from migaudit.readers import choose_reader, jsonstat, read, read_bytes, tidy
 
 BIG = "01222_municipalities_2014K3-2016K3.jsonstat1.json"

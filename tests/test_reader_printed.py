@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from migaudit import symbols as sym
 from migaudit.cli import cli
 from migaudit.errors import ReadError
+from migaudit.model import symbols as sym
 from migaudit.readers import choose_reader, printed, read, read_bytes, tidy
 
 F000 = "000_bde9bdc2cd03acc2.txt"

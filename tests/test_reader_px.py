@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from migaudit import symbols as sym
 from migaudit.errors import ReadError, UsageError
+from migaudit.model import symbols as sym
+from migaudit.model.table import Dimension, Table
 from migaudit.readers import px, read, read_bytes, tidy
-from migaudit.table import Dimension, Table
 
 DATA = Path(__file__).parent / "data" / "px"
 F01222 = DATA / "01222_five_regions.px"

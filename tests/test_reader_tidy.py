@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from migaudit.errors import ReadError
+from migaudit.model.table import Dimension, Table
 from migaudit.readers import read_table, tidy
-from migaudit.table import Dimension, Table
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from migaudit.errors import ReadError
+from migaudit.model.table import Table
 from migaudit.readers import choose_reader, tidy, webtext
-from migaudit.table import Table
 
 P002 = "002_9f646cd996dae96d.txt"
 P004 = "004_99fd64565a2b4c95.txt"

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from migaudit import symbols as sym
 from migaudit.errors import ReadError
+from migaudit.model import symbols as sym
 from migaudit.readers import jsonstat, px, read
 
 REAL = Path(__file__).parent / "data" / "real"

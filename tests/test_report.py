@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 
 import migaudit
+from migaudit.model.table import Dimension, Table
 from migaudit.readers import tidy
 from migaudit.report import html as html_report
 from migaudit.report import junit, markdown, render, text
 from migaudit.result import AuditResult
-from migaudit.table import Dimension, Table
 
 SCRIPT = "<script>alert(1)</script>"
 

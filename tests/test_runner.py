@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 import migaudit
 import migaudit.runner
 from migaudit.cli import cli, example_release
-from migaudit.cube import Cube
+from migaudit.model.cube import Cube
 from migaudit.readers import tidy
-from migaudit.rules import load_rule_file
-from migaudit.suggest import suggest, to_yaml
+from migaudit.rules.ruleset import load_rule_file
+from migaudit.rules.suggest import suggest, to_yaml
 
 RELEASE = example_release()
 

@@ -7,9 +7,9 @@ import sys
 
 import numpy as np
 
-from migaudit.crosstable import cross_table_outcomes
-from migaudit.cube import Cube
-from migaudit.table import Dimension, Table
+from migaudit.engine.crosstable import cross_table_outcomes
+from migaudit.model.cube import Cube
+from migaudit.model.table import Dimension, Table
 
 MEASURES = ("births", "deaths", "immigration", "emigration", "net_migration")
 
@@ -67,14 +67,14 @@ def test_import_migaudit_does_not_import_pandas() -> None:
     mods = _modules_after("from migaudit.cli import example_release\nfrom migaudit.runner import run_audit\n"
                           "from migaudit.report import render\nr = run_audit([example_release()], [])\n"
                           "render(r, 'json'); render(r, 'text')")
-    assert "pandas" not in mods and "migaudit.crosstable" in mods
+    assert "pandas" not in mods and "migaudit.engine.crosstable" in mods
 
 
 def test_generated_cube_streams_as_partitioned_parquet_and_audits(tmp_path) -> None:
     from migaudit import audit
+    from migaudit.backends.synthetic import CubeShape, blocks, region_rules
+    from migaudit.backends.testing import write_parquet_dataset
     from migaudit.readers.tidy import read_dataset
-    from migaudit.synthetic import CubeShape, blocks, region_rules
-    from migaudit.testing import write_parquet_dataset
 
     shape = CubeShape.about(200_000)
     # memory is bounded by a chunk: no municipality block holds more than asked for
@@ -96,10 +96,10 @@ def test_generated_cube_streams_as_partitioned_parquet_and_audits(tmp_path) -> N
 
 def test_limits_are_reported_in_warnings(monkeypatch) -> None:
     """More mismatches than are itemised: all counted, and the report says how many are listed."""
-    import migaudit.engine
+    import migaudit.engine.dense
     from migaudit import audit
 
-    monkeypatch.setattr(migaudit.engine, "MAX_VIOLATIONS", 3)
+    monkeypatch.setattr(migaudit.engine.dense, "MAX_VIOLATIONS", 3)
     a = _big("A", regions=10, quarters=4, ages=1)
     b = _big("B", regions=10, quarters=4, ages=1)
     b.values += 1
@@ -137,7 +137,7 @@ def test_statbank_long_fast_path_reads_what_the_row_reader_reads() -> None:
 
 def test_wide_keys_match_like_packed_keys(monkeypatch) -> None:
     """Releases with too many distinct key parts for one int64 are factorised role by role."""
-    import migaudit.crosstable as xt
+    import migaudit.engine.crosstable as xt
 
     a = _big("A", regions=30, quarters=8, ages=3)
     b = _big("B", regions=30, quarters=8, ages=3)

@@ -15,12 +15,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from migaudit.backends.testing import (
+    corrupted,
+    hierarchy_tables,
+    involves,
+    population_changes_tables,
+)
 from migaudit.cli import example_release
 from migaudit.errors import UsageError
 from migaudit.readers.tidy import _meta
-from migaudit.rules import load_rules
+from migaudit.rules.ruleset import load_rules
 from migaudit.runner import audit, run_audit
-from migaudit.testing import corrupted, hierarchy_tables, involves, population_changes_tables
 
 RULES = load_rules()
 
@@ -36,7 +41,7 @@ def spark():
     pytest.importorskip("pyspark")
     if shutil.which("java") is None:
         pytest.skip("no Java runtime (apt-get install default-jre-headless)")
-    from migaudit.spark_engine import session
+    from migaudit.engine.spark import session
 
     s = session("local[2]", app="migaudit-tests", partitions=2)
     yield s
@@ -72,7 +77,7 @@ def test_example_release_same_report(spark):
                       min_size=4, max_size=4))
 def test_generated_cubes_with_injected_errors(spark, cases):
     """Corrupted generated tables, half as tidy DataFrames and half as Tables, in one Spark job."""
-    from migaudit.spark_engine import audit_frames
+    from migaudit.engine.spark import audit_frames
 
     items, bad_tables = [], []
     for i, (_clean, bad, _where) in enumerate(cases):
@@ -98,8 +103,8 @@ def test_register_cube_over_the_dense_cap(spark, tmp_path):
     The same cube collected without a cap (it is kept small enough for that) gives the dense
     engine's verdicts to compare with; the injected cells are named as suspects.
     """
-    from migaudit import register_cube as rc
-    from migaudit.spark_engine import audit_spark, prepare, read_parquet, to_dense
+    from migaudit.backends import register_cube as rc
+    from migaudit.engine.spark import audit_spark, prepare, read_parquet, to_dense
 
     cube = rc.generate(regions=80, ages=60, quarters=4, seed=3)
     injected = rc.inject(cube, n=2, seed=5)

@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from migaudit.cube import Cube
+from migaudit.model.cube import Cube
+from migaudit.model.table import Dimension, Table
 from migaudit.readers import read
-from migaudit.rules import load_rules
+from migaudit.rules.ruleset import load_rules
 from migaudit.runner import audit
 from migaudit.structure import infer, parse_age, vocabulary
 from migaudit.structure.intervals import INF, Interval, exact_cover
 from migaudit.structure.units import units_of
-from migaudit.table import Dimension, Table
 
 DATA = Path(__file__).parent / "data" / "structure"
 SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"

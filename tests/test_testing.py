@@ -1,4 +1,4 @@
-"""migaudit.testing: generated tables satisfy the rules, corruptions are found where they were made,
+"""migaudit.backends.testing: generated tables satisfy the rules, corruptions are found where they were made,
 and generated tables survive the tidy and PX writers."""
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from migaudit.readers import read_table, tidy
-from migaudit.rules import load_rules
-from migaudit.runner import audit
-from migaudit.testing import (
+from migaudit.backends.testing import (
     corrupt,
     corrupted,
     hierarchy_tables,
     involves,
     population_changes_tables,
 )
+from migaudit.readers import read_table, tidy
+from migaudit.rules.ruleset import load_rules
+from migaudit.runner import audit
 
 RULES = load_rules()
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

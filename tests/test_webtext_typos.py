@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from migaudit.model.table import Table
 from migaudit.readers import webtext
-from migaudit.rules import load_rules
-from migaudit.table import Table
+from migaudit.rules.ruleset import load_rules
 
 P002 = "002_9f646cd996dae96d.txt"
 P004 = "004_99fd64565a2b4c95.txt"
@@ -67,9 +67,9 @@ def _key(v) -> tuple:
 def _violations(tables: list[Table], rules) -> list:
     """What `migaudit.audit` reports, without its localization pass (suspects only, which
     these checks do not need and which costs most of the time)."""
-    from migaudit.crosstable import cross_table_outcomes
-    from migaudit.cube import Cube
-    from migaudit.engine import evaluate
+    from migaudit.engine.crosstable import cross_table_outcomes
+    from migaudit.engine.dense import evaluate
+    from migaudit.model.cube import Cube
     from migaudit.runner import derived_rules
 
     cubes = [Cube.of(t) for t in tables]
@@ -129,7 +129,7 @@ def _row_cells(t: Table, row: int) -> list[tuple[int, ...]]:
     """The row's cells in the page's column order (a repeated measure's '.' padding left out)."""
     import numpy as np
 
-    from migaudit import symbols as sym
+    from migaudit.model import symbols as sym
 
     rest = [tuple(int(x) for x in ix) for ix in np.ndindex(t.values.shape[1:])]
     return [(row, *ix) for ix in rest if t.symbols[(row, *ix)] != sym.NOT_APPLICABLE]

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_reader_px import tables
 
-from migaudit import symbols as sym
+from migaudit.model import symbols as sym
+from migaudit.model.table import Table
 from migaudit.readers import jsonstat, px
-from migaudit.table import Table
 
 
 @st.composite
@@ -73,7 +73,7 @@ def test_px_features_round_trip(t: Table, keys: bool, separator: str, lang: bool
 
 
 def test_px_keys_file_leaves_out_nil_rows_and_reads_them_as_nil() -> None:
-    from migaudit.table import Dimension
+    from migaudit.model.table import Dimension
 
     dims = [Dimension("region", ("0301", "1103")), Dimension("år", ("2020", "2021"))]
     t = Table(dims, np.array([[0.0, 0.0], [5.0, 7.0]]), np.array([[1, 1], [0, 0]], dtype=np.uint8))
@@ -117,7 +117,7 @@ def test_jsonstat_bundles_and_collections_keep_every_dataset(ts: list[Table], ve
 
 
 def test_1x_bundle_with_a_dataset_key_keeps_its_siblings() -> None:
-    from migaudit.table import Dimension
+    from migaudit.model.table import Dimension
 
     t = Table([Dimension("x", ("a", "b"))], np.array([1.0, 2.0]), np.zeros(2, dtype=np.uint8))
     one = jsonstat.dataset_dict(t, "1.x")

@@ -15,8 +15,8 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY = {
-    "Table": "migaudit.table",
-    "Dimension": "migaudit.table",
+    "Table": "migaudit.model.table",
+    "Dimension": "migaudit.model.table",
     "read": "migaudit.readers",
     "read_table": "migaudit.readers",
     "MigauditError": "migaudit.errors",
@@ -24,8 +24,8 @@ _LAZY = {
     "RuleError": "migaudit.errors",
     "audit": "migaudit.runner",
     "AuditResult": "migaudit.result",
-    "RuleSet": "migaudit.rules",
-    "load_rules": "migaudit.rules",
+    "RuleSet": "migaudit.rules.ruleset",
+    "load_rules": "migaudit.rules.ruleset",
 }
 
 __all__ = ["__version__", *_LAZY]

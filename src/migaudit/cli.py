@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .errors import MigauditError
+from migaudit import __version__
+from migaudit.errors import MigauditError
 
 
 class _Group(click.Group):
@@ -60,7 +60,7 @@ def read_cmd(file: Path, to: str | None, output: Path | None, table_id: str | No
     A file with several tables is written one file per table into a folder (-o DIR/), or
     one table at a time with --table ID; several tables never go to one file or to stdout.
     """
-    from .readers import read, tidy
+    from migaudit.readers import read, tidy
 
     tables = read(file, fmt, lang=lang)
     if table_id is not None:
@@ -70,7 +70,7 @@ def read_cmd(file: Path, to: str | None, output: Path | None, table_id: str | No
                                 expected="one of " + ", ".join(repr(t.id) for t in tables))
         tables = chosen
     if to is None:
-        from .preview import print_preview
+        from migaudit.report.preview import print_preview
 
         print_preview(tables)
         return
@@ -121,7 +121,7 @@ def _write_output(path: Path, text: str) -> None:
 
 def example_release() -> Path:
     """The cleaned example release shipped inside the package."""
-    from .resources import example_release as bundled
+    from migaudit.resources import example_release as bundled
 
     return bundled()
 
@@ -148,8 +148,8 @@ def audit_cmd(paths: tuple[Path, ...], rules: tuple[Path, ...], fmt: str, output
               fail_on: str, backend: str, no_cross_table: bool, verbose: bool = False, quiet: bool = False,
               engine: str = "dense", spark_master: str | None = None) -> None:
     """Audit PATHS (files or release folders; default: the bundled example release)."""
-    from .report import render
-    from .runner import run_audit
+    from migaudit.report import render
+    from migaudit.runner import run_audit
 
     targets = list(paths) or [example_release()]
     for p in targets:
@@ -160,7 +160,7 @@ def audit_cmd(paths: tuple[Path, ...], rules: tuple[Path, ...], fmt: str, output
     if fmt == "text" and output is None:
         from rich.console import Console
 
-        from .report.text import print_report
+        from migaudit.report.text import print_report
 
         print_report(result, Console(), verbose=verbose, quiet=quiet)
     else:
@@ -182,10 +182,10 @@ def suggest_cmd(file: Path, output: Path | None, family: str | None) -> None:
 
     Learn from last year's (trusted) release, then audit this year's with --rules.
     """
-    from .cube import Cube
-    from .readers import read
-    from .structure.render import tree_lines
-    from .suggest import suggest, to_yaml
+    from migaudit.model.cube import Cube
+    from migaudit.readers import read
+    from migaudit.rules.suggest import suggest, to_yaml
+    from migaudit.structure.render import tree_lines
 
     chunks = []
     for table in read(file):
@@ -204,7 +204,7 @@ def suggest_cmd(file: Path, output: Path | None, family: str | None) -> None:
 
 
 def _register_export() -> None:
-    from .export import export_cmd
+    from migaudit.export import export_cmd
 
     cli.add_command(export_cmd)
 

@@ -20,11 +20,11 @@ import click
               help="Extra rule file or folder (adds to or overrides the default rules). Repeatable.")
 def export_cmd(target: str, out: Path | None, rules: tuple[Path, ...]) -> None:
     """Write the rules as TARGET files (gx: one Great Expectations suite per rule family)."""
-    from .extras import require
-    from .rules import load_rules
+    from migaudit.extras import require
+    from migaudit.rules.ruleset import load_rules
 
     require("gx")
-    from .gx import export_suites
+    from migaudit.backends.gx import export_suites
 
     for path in export_suites(out, load_rules(*rules)):
         click.echo(str(path))

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from importlib.util import find_spec
 
-from .errors import MigauditError
+from migaudit.errors import MigauditError
 
 #: extra name → (importable module, what needs it)
 EXTRAS: dict[str, tuple[str, str]] = {
     "pandera": ("pandera", "the pandera backend"),
     "gx": ("great_expectations", "the Great Expectations backend"),
-    "testing": ("hypothesis", "migaudit.testing's strategies"),
+    "testing": ("hypothesis", "migaudit.backends.testing's strategies"),
     "spark": ("pyspark", "the Spark engine"),
 }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import RuleError
+from migaudit.errors import RuleError
 
 PACKAGE = Path(__file__).resolve().parent
 

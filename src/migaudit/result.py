@@ -12,9 +12,9 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .engine import Outcome, Violation
-from .table import Table
+from migaudit import __version__
+from migaudit.engine.dense import Outcome, Violation
+from migaudit.model.table import Table
 
 if TYPE_CHECKING:  # pandas loads on first use of a frame
     import pandas as pd

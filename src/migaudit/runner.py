@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cube import Cube
-from .engine import Outcome, evaluate
-from .errors import ReadError, RuleError
-from .result import AuditResult
-from .rules import Rule, RuleSet, load_rules
-from .table import Table
+from migaudit.engine.dense import Outcome, evaluate
+from migaudit.errors import ReadError, RuleError
+from migaudit.model.cube import Cube
+from migaudit.model.table import Table
+from migaudit.result import AuditResult
+from migaudit.rules.ruleset import Rule, RuleSet, load_rules
 
 if TYPE_CHECKING:
-    from .localization import LocalizeOptions
+    from migaudit.engine.localization import LocalizeOptions
 
 #: files in a release folder that are documentation, not tables
 _NOT_TABLES = {".md", ".yaml", ".yml", ".py", ".html", ".png", ".jpg", ".pdf"}
@@ -29,7 +29,7 @@ _NOT_TABLES = {".md", ".yaml", ".yml", ".py", ".html", ".png", ".jpg", ".pdf"}
 
 def collect(items: Iterable[Table | str | Path]) -> tuple[list[Table], list[tuple[str, str]]]:
     """Tables from Tables, files and folders; files in folders that hold no table are listed."""
-    from .readers import read
+    from migaudit.readers import read
 
     tables: list[Table] = []
     ignored: list[tuple[str, str]] = []
@@ -39,7 +39,7 @@ def collect(items: Iterable[Table | str | Path]) -> tuple[list[Table], list[tupl
             continue
         p = Path(item)
         if p.is_dir() and (p / "_common_metadata").is_file():  # a partitioned tidy Parquet cube
-            from .readers.tidy import read_dataset
+            from migaudit.readers.tidy import read_dataset
 
             tables.append(read_dataset(p))
         elif p.is_dir():
@@ -71,7 +71,7 @@ def release_config(folder: Path) -> dict:
     letter by letter); RuleError names the file, the line and the key, with the closest
     known key for a misspelt one.
     """
-    from .yamlload import Place, read_yaml
+    from migaudit.rules.yamlload import Place, read_yaml
 
     f = folder / "migaudit.yaml"
     if not f.is_file():
@@ -140,7 +140,7 @@ def apply_accepted(result: AuditResult, accepted: list[dict]) -> None:
     table_ids = {t.id for t in result.tables}
     for a, hit in zip(accepted, used, strict=True):
         if not hit:
-            from .yamlload import closest
+            from migaudit.rules.yamlload import closest
 
             where = ", ".join(f"{k}={v}" for k, v in (a.get("where") or {}).items())
             why = ""
@@ -212,7 +212,7 @@ def _unique_ids(tables: list[Table]) -> None:
 
 def derived_rules(cube: Cube) -> list[Rule]:
     """Rules a table states about itself: a change column is the difference of two periods."""
-    from .rules import parse_side
+    from migaudit.rules.ruleset import parse_side
 
     out = []
     for ax, d in enumerate(cube.dims):
@@ -277,17 +277,17 @@ def audit(
     `migaudit[spark]`; see docs/spark.md).
     """
     if tables_or_paths is None:
-        from .resources import example_release
+        from migaudit.resources import example_release
 
         tables_or_paths = [example_release()]
     elif isinstance(tables_or_paths, (Table, str, Path)):
         tables_or_paths = [tables_or_paths]
     if backend not in BACKENDS:
-        from .errors import UsageError
+        from migaudit.errors import UsageError
 
         raise UsageError(f"unknown backend {backend!r}", expected=" or ".join(BACKENDS))
     if engine not in ("dense", "spark") or (engine == "spark" and backend != "native"):
-        from .errors import UsageError
+        from migaudit.errors import UsageError
 
         raise UsageError(f"engine {engine!r} with backend {backend!r}",
                          expected="engine dense with any backend, or engine spark with the native rules")
@@ -301,10 +301,10 @@ def audit(
     if release.rule_paths:
         ruleset = ruleset.add(load_rules(*release.rule_paths, defaults=False))
     if engine == "spark":
-        from .extras import require
+        from migaudit.extras import require
 
         require("spark")
-        from .spark_engine import audit_with as spark_audit
+        from migaudit.engine.spark import audit_with as spark_audit
 
         result = spark_audit(release.items, ruleset, cross_table=cross_table, master=spark_master)
     elif backend == "native":
@@ -312,10 +312,10 @@ def audit(
     else:
         from importlib import import_module
 
-        from .extras import require
+        from migaudit.extras import require
 
         require(backend)
-        result = import_module(f"migaudit.{backend}").audit_with(release.items, ruleset, cross_table=cross_table)
+        result = import_module(f"migaudit.backends.{backend}").audit_with(release.items, ruleset, cross_table=cross_table)
         _require_tables(result.tables, release.items)
     result.families.update(release.families)
     apply_accepted(result, release.accepted)
@@ -374,13 +374,13 @@ def assemble(tables: list[Table], cubes: list[Cube], outcomes: list[Outcome], fa
              ignored: list[tuple[str, str]], ruleset: RuleSet, cross_table: bool = True,
              localize_options: LocalizeOptions | None = None, progress: bool = False) -> AuditResult:
     """The checks every backend shares: across tables, then suspects by localization."""
-    from .crosstable import cross_table_outcomes
-    from .localization import localize
+    from migaudit.engine.crosstable import cross_table_outcomes
+    from migaudit.engine.localization import localize
 
     if cross_table:
         with _step("cross-table checks", progress):
             outcomes = outcomes + cross_table_outcomes(cubes)
-    from .applicability import not_applied
+    from migaudit.rules.applicability import not_applied
 
     result = AuditResult(tables, outcomes, families, ignored)
     result.not_applied = not_applied(ruleset, outcomes, cubes)

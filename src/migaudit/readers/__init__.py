@@ -15,9 +15,9 @@ import re
 from pathlib import Path
 from types import ModuleType
 
-from .. import symbols as sym
-from ..errors import ReadError, UsageError
-from ..table import Table
+from migaudit.errors import ReadError, UsageError
+from migaudit.model import symbols as sym
+from migaudit.model.table import Table
 
 #: module names under migaudit.readers, in the order ties are broken
 READERS: tuple[str, ...] = ("jsonstat", "px", "statbank_csv", "tidy", "wide_csv", "printed", "webtext")

@@ -55,10 +55,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import symbols as sym
-from ..errors import ReadError, UsageError
-from ..table import Dimension, Table, guess_role
-from . import decode
+from migaudit.errors import ReadError, UsageError
+from migaudit.model import symbols as sym
+from migaudit.model.table import Dimension, Table, guess_role
+from migaudit.readers import decode
 
 _ROLE_MAP = {"time": "time", "geo": "region", "metric": "measure"}
 _META_KEYS = ("label", "source", "updated", "href", "note", "extension", "link", "error", "version", "class")

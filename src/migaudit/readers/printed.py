@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import symbols as sym
-from ..errors import ReadError
-from ..table import Dimension, Table, guess_role
-from . import parse_exact_cell
+from migaudit.errors import ReadError
+from migaudit.model import symbols as sym
+from migaudit.model.table import Dimension, Table, guess_role
+from migaudit.readers import parse_exact_cell
 
 SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUP_DIGITS = str.maketrans(SUPERSCRIPTS, "0123456789")

@@ -44,9 +44,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import symbols as sym
-from ..errors import ReadError, UsageError
-from ..table import Dimension, Table, guess_role
+from migaudit.errors import ReadError, UsageError
+from migaudit.model import symbols as sym
+from migaudit.model.table import Dimension, Table, guess_role
 
 # --- sniffing ----------------------------------------------------------------------------
 
@@ -90,7 +90,7 @@ def _codec(name: str) -> str | None:
 
 def _decode(data: bytes, source: str, notes: list[str]) -> tuple[str, str]:
     """The text of a PX file and the encoding used (see the module's decisions)."""
-    from . import decode
+    from migaudit.readers import decode
 
     bom = data.startswith(b"\xef\xbb\xbf")
     body = data[3:] if bom else data

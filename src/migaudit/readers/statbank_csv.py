@@ -36,10 +36,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import symbols as sym
-from ..errors import ReadError
-from ..table import Dimension, Table, arrow_numpy, guess_role
-from . import decode
+from migaudit.errors import ReadError
+from migaudit.model import symbols as sym
+from migaudit.model.table import Dimension, Table, arrow_numpy, guess_role
+from migaudit.readers import decode
 
 _MONTHS = {
     m: i + 1

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ReadError, UsageError
-from ..table import Table
+from migaudit.errors import ReadError, UsageError
+from migaudit.model.table import Table
 
 FORMATS = ("csv", "json", "parquet")
 _META_KEYS = ("id", "title", "source", "unit", "decimals", "footnotes", "notes")
@@ -156,7 +156,7 @@ def _read_parquet(data: bytes, source: str) -> Table:
 def _read_json(data: bytes, source: str) -> Table:
     import pyarrow as pa
 
-    from . import decode
+    from migaudit.readers import decode
 
     text = decode(data, source)
     try:
@@ -232,7 +232,7 @@ def _read_csv(data: bytes, source: str) -> Table:
     try:
         header = next(csv.reader([first_line.decode("utf-8").rstrip("\r")]))
     except (UnicodeDecodeError, StopIteration, csv.Error):
-        from . import decode
+        from migaudit.readers import decode
 
         decode(data, source)
         raise ReadError("no header row", source=source, where="line 1", expected="column names") from None
@@ -260,7 +260,7 @@ def _read_csv(data: bytes, source: str) -> Table:
 
 def _locate_csv_error(body: bytes, header: list[str], source: str) -> None:
     """The first row pyarrow could not read, named by line (only runs on a bad file)."""
-    from . import decode
+    from migaudit.readers import decode
 
     text = decode(body, source)
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -275,7 +275,7 @@ def _locate_csv_error(body: bytes, header: list[str], source: str) -> None:
 
 
 def _is_utf8(data: bytes, source: str) -> bool:
-    from . import decode
+    from migaudit.readers import decode
 
     decode(data, source)
     return True
@@ -288,7 +288,7 @@ def arrow_table(table: Table, whole: bool = False) -> Any:
     """
     import pyarrow as pa
 
-    from .. import symbols as sym
+    from migaudit.model import symbols as sym
 
     n = table.size
     cols: dict[str, Any] = {}

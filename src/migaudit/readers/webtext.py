@@ -62,9 +62,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import symbols as sym
-from ..errors import ReadError
-from ..table import Dimension, Table
+from migaudit.errors import ReadError
+from migaudit.model import symbols as sym
+from migaudit.model.table import Dimension, Table
 
 # --------------------------------------------------------------------------------------
 # lexical pieces
@@ -1184,7 +1184,7 @@ def _page_period(lines: list[str]) -> str | None:
 
 def read(data: bytes, source: str) -> list[Table]:
     """Every table of a web page copied as text; ReadError when a row cannot be split."""
-    from . import decode
+    from migaudit.readers import decode
 
     text = decode(data, source, ("utf-8-sig", "cp1252"))
     lines = [_clean(x) for x in text.splitlines()]

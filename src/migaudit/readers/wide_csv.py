@@ -36,11 +36,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import symbols as sym
-from ..errors import ReadError
-from ..table import Dimension, Table, guess_role
-from . import parse_exact_cell
-from .statbank_csv import axis_kind, check_cube_size, csv_rows
+from migaudit.errors import ReadError
+from migaudit.model import symbols as sym
+from migaudit.model.table import Dimension, Table, guess_role
+from migaudit.readers import parse_exact_cell
+from migaudit.readers.statbank_csv import axis_kind, check_cube_size, csv_rows
 
 _CODE_NAME = re.compile(r"(?:(.+)_)?(?:code|kode|kod)$", re.IGNORECASE)
 _YEAR_COL = re.compile(r"(.+?)_((?:18|19|20)\d{2})$")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import importlib
 
-from ..errors import UsageError
-from ..result import AuditResult
+from migaudit.errors import UsageError
+from migaudit.result import AuditResult
 
 FORMATS = ("text", "json", "junit", "markdown", "html")
 

@@ -21,13 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
-from .. import symbols as sym
-from ..cube import is_total_label
-from ..engine import Violation
-from ..result import SEVERITY_RANK, AuditResult
-from ..table import Dimension, Table
-from .text import (
+from migaudit import __version__
+from migaudit.engine.dense import Violation
+from migaudit.model import symbols as sym
+from migaudit.model.cube import is_total_label
+from migaudit.model.table import Dimension, Table
+from migaudit.report.text import (
     agree_text,
     counts_text,
     finding_text,
@@ -44,6 +43,7 @@ from .text import (
     worst_findings,
     worst_severity,
 )
+from migaudit.result import SEVERITY_RANK, AuditResult
 
 _MARKER = re.compile(r"[\s]*[\u00b9\u00b2\u00b3\u2070-\u2079]+$")
 

@@ -14,10 +14,9 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from .. import __version__
-from ..engine import Outcome, Violation
-from ..result import AuditResult
-from .text import (
+from migaudit import __version__
+from migaudit.engine.dense import Outcome, Violation
+from migaudit.report.text import (
     finding_text,
     fmt_imbalance,
     fmt_num,
@@ -32,6 +31,7 @@ from .text import (
     worst_findings,
     worst_severity,
 )
+from migaudit.result import AuditResult
 
 CROSS_SUITE = "cross-table"
 #: characters XML 1.0 cannot carry at all (ElementTree would write them and break parsers)

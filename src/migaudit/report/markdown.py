@@ -9,9 +9,8 @@ they do not push the findings off screen.
 
 from __future__ import annotations
 
-from ..engine import Violation
-from ..result import AuditResult
-from .text import (
+from migaudit.engine.dense import Violation
+from migaudit.report.text import (
     agree_text,
     counts_text,
     fmt_imbalance,
@@ -27,6 +26,7 @@ from .text import (
     worst_findings,
     worst_severity,
 )
+from migaudit.result import AuditResult
 
 
 def cell(text: object) -> str:

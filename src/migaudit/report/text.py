@@ -17,9 +17,9 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from .. import __version__
-from ..engine import Outcome, Violation
-from ..result import SEVERITY_RANK, AuditResult
+from migaudit import __version__
+from migaudit.engine.dense import Outcome, Violation
+from migaudit.result import SEVERITY_RANK, AuditResult
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 #: rule ids of the checks that compare two tables

@@ -10,7 +10,7 @@ writes them as rules a user can correct.
 
 from __future__ import annotations
 
-from .infer import (
+from migaudit.structure.infer import (
     Aggregate,
     Category,
     DimensionStructure,
@@ -19,8 +19,8 @@ from .infer import (
     infer_dimension_role,
     inferred_roles,
 )
-from .intervals import Interval, parse_age
-from .vocabulary import vocabulary
+from migaudit.structure.intervals import Interval, parse_age
+from migaudit.structure.vocabulary import vocabulary
 
 __all__ = [
     "Aggregate", "Category", "DimensionStructure", "Interval", "Structure", "infer",

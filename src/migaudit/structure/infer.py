@@ -19,13 +19,13 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..classification import label_key
-from .intervals import INF, Interval, exact_cover, parse_age
-from .vocabulary import vocabulary
+from migaudit.knowledge.classification import label_key
+from migaudit.structure.intervals import INF, Interval, exact_cover, parse_age
+from migaudit.structure.vocabulary import vocabulary
 
 if TYPE_CHECKING:
-    from ..cube import Cube
-    from ..table import Table
+    from migaudit.model.cube import Cube
+    from migaudit.model.table import Table
 
 ROLES = ("total", "aggregate", "part", "residual", "selection", "non_additive", "derived")
 
@@ -115,7 +115,7 @@ def infer_dimension_role(table: Table, axis: int) -> tuple[str | None, str]:
     if all(label_key(lab) in v.sex_labels for lab in labels):
         return "sex", "labels are the sexes"
     try:
-        from ..classification import best_classification
+        from migaudit.knowledge.classification import best_classification
     except ImportError:  # pragma: no cover
         return None, ""
     year = _year_of(table)
@@ -127,7 +127,7 @@ def infer_dimension_role(table: Table, axis: int) -> tuple[str | None, str]:
 
 
 def _year_of(table: Table) -> int | None:
-    from ..periods import parse_period
+    from migaudit.model.periods import parse_period
 
     for d in table.dimensions:
         if d.role == "time":
@@ -156,7 +156,7 @@ def inferred_roles(table: Table) -> dict[int, tuple[str | None, str]]:
 
 
 def _has_total_label(labels: tuple[str, ...]) -> bool:
-    from ..cube import is_total_label
+    from migaudit.model.cube import is_total_label
 
     v = vocabulary()
     plain = _plain_labels(labels)
@@ -166,7 +166,7 @@ def _has_total_label(labels: tuple[str, ...]) -> bool:
 def _measure_by_default(d) -> bool:  # noqa: ANN001
     """A "contents" axis none of whose labels is a known measure: the reader only guessed."""
     try:
-        from ..measures import resolve_measure
+        from migaudit.knowledge.measures import resolve_measure
     except ImportError:  # pragma: no cover
         return False
     v = vocabulary()
@@ -284,7 +284,7 @@ def _some(labels: tuple[str, ...]) -> str:
 
 def _is_ratio(name: str) -> bool:
     try:
-        from ..measures import measure_info
+        from migaudit.knowledge.measures import measure_info
 
         return measure_info(name.split("{")[0]).kind == "ratio"
     except (ImportError, KeyError):
@@ -315,7 +315,7 @@ def _mostly_ages(labels: tuple[str, ...], roles: list[str]) -> bool:
 
 def _total(cube: Cube, ax: int, roles: list[str], ev: list[list[str]]) -> int | None:
     """The one category that is the whole of the dimension, from the strongest evidence."""
-    from ..cube import is_total_label
+    from migaudit.model.cube import is_total_label
 
     d = cube.dims[ax]
     v = vocabulary()
@@ -501,7 +501,7 @@ def _classification_aggregates(cube: Cube, ax: int, total: int | None, roles: li
     if d.role not in ("region", "citizenship") or total is None:
         return set()  # without a total, `classification: auto` rules check these groups
     try:
-        from ..classification import best_classification, load_classification
+        from migaudit.knowledge.classification import best_classification, load_classification
     except ImportError:  # pragma: no cover
         return set()
     free = [i for i in range(len(d)) if roles[i] in ("part", "aggregate") and i != total]
@@ -586,7 +586,7 @@ def _coverage(cube: Cube, ax: int, total: int, parts: list[int]) -> tuple[str, s
     if d.role not in ("region", "citizenship"):
         return "==", ""
     try:
-        from ..classification import classifications_for
+        from migaudit.knowledge.classification import classifications_for
     except ImportError:  # pragma: no cover
         return "==", ""
     year = cube.year

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..classification import label_key
-from .vocabulary import vocabulary
+from migaudit.knowledge.classification import label_key
+from migaudit.structure.vocabulary import vocabulary
 
 INF = 10**6
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from ..rules import Group, Rule
-from .infer import DimensionStructure, Structure
+from migaudit.rules.ruleset import Group, Rule
+from migaudit.structure.infer import DimensionStructure, Structure
 
 #: at most this many categories are drawn per dimension
 MAX_LINES = 40

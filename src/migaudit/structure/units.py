@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..table import Table
+    from migaudit.model.table import Table
 
 _MULTIPLIER_WORDS = (
     (re.compile(r"\b(millions?|mill\.?|millioner|miljoner|miljoonaa?|millionen|millones)\b", re.I), 1e6),
@@ -45,7 +45,7 @@ class Units:
         """The word of the declared unit that makes the figures non-additive (None for counts)."""
         if not self.unit:
             return None
-        from .vocabulary import vocabulary
+        from migaudit.structure.vocabulary import vocabulary
 
         return vocabulary().non_additive_word(self.unit)
 
@@ -110,7 +110,7 @@ def units_of(table: Table) -> Units:
     base = _number(meta.get("rounding_base"))
     because = ""
     if not base and decimals == 0 and multiplier == 1.0:
-        from .vocabulary import vocabulary
+        from migaudit.structure.vocabulary import vocabulary
 
         for text in (table.title, str(meta.get("measure") or "")):
             if text and (w := vocabulary().rounded_word(text)) is not None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from ..classification import label_key
+from migaudit.knowledge.classification import label_key
 
 _SOURCE = Path(__file__).resolve().parent.parent / "data" / "vocabulary.yaml"
 

@@ -22,15 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from .extras import missing
+from migaudit.extras import missing
 
 try:
     from hypothesis import strategies as st
 except ModuleNotFoundError as e:  # the optional extra is not installed
     raise missing("testing") from e
 
-from . import symbols as sym
-from .table import Dimension, Table
+from migaudit.model import symbols as sym
+from migaudit.model.table import Dimension, Table
 
 #: 2016 municipalities (code, label), as in StatBank table 01222
 MUNICIPALITIES = (
@@ -82,11 +82,11 @@ def write_parquet_dataset(table_or_cells: Table | int, path: Any, errors: int = 
     Returns where errors were injected (`synthetic.Injected`, for the generated cube) or None.
     """
     if isinstance(table_or_cells, Table):
-        from .readers.tidy import write_table_dataset
+        from migaudit.readers.tidy import write_table_dataset
 
         write_table_dataset(table_or_cells, path, rows_per_file)
         return None
-    from .synthetic import write_dataset
+    from migaudit.backends.synthetic import write_dataset
 
     return write_dataset(path, table_or_cells, seed=seed, errors=errors, rows_per_file=rows_per_file)
 
@@ -365,7 +365,7 @@ def involves(violation: Any, where: dict[str, str], table: Table, rule: Any = No
 
 def _follows(code: str, before: str) -> bool:
     """True when period `code` comes right after period `before`."""
-    from .periods import parse_period
+    from migaudit.model.periods import parse_period
 
     p, q = parse_period(code), parse_period(before)
     return p is not None and q is not None and p.previous().code == q.code

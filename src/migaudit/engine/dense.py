@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .cube import ABSENT, BOUND, UNKNOWN, Cube, is_residual_label
-from .rules import Group, Rule
+from migaudit.model.cube import ABSENT, BOUND, UNKNOWN, Cube, is_residual_label
+from migaudit.rules.ruleset import Group, Rule
 
 if TYPE_CHECKING:  # pandas is imported where a frame is made: `import migaudit` stays light
     import pandas as pd
@@ -177,7 +177,7 @@ def _intersect(current: Any, idx: list[int]) -> np.ndarray:
 
 def _units(cube: Cube):  # noqa: ANN202 - migaudit.structure.units.Units
     """Decimals, multiplier and rounding base the table declares (see migaudit.structure.units)."""
-    from .structure.units import units_of
+    from migaudit.structure.units import units_of
 
     cache = cube.__dict__.setdefault("_units", {})
     if "u" not in cache:
@@ -372,7 +372,7 @@ def _classification_groups(rule: Rule, cube: Cube, ax: int) -> list[tuple[int, l
     resolves most of the table's labels (continents for the printed 2011 tables, the 2018
     world-region groups, EU27/EFTA for 2024, ...).
     """
-    from .classification import best_classification, load_classification
+    from migaudit.knowledge.classification import best_classification, load_classification
 
     d = cube.dims[ax]
     if rule.classification == "auto":
@@ -528,7 +528,7 @@ def _signed_measures(cube: Cube, parts: Parts) -> np.ndarray | None:
     if m_ax is None or isinstance(parts[m_ax], (int, np.integer)):
         return None
     try:
-        from .measures import measure_info
+        from migaudit.knowledge.measures import measure_info
     except ImportError:
         return None
     flags = []
@@ -555,7 +555,7 @@ def sign_parts(rule: Rule, cube: Cube) -> Parts | None:
     parts = _restrictions(rule, cube, set())
     if parts is None or m_ax is None:
         return None
-    from .measures import measure_info
+    from migaudit.knowledge.measures import measure_info
 
     counts = []
     for i, name in enumerate(cube.canon[m_ax]):

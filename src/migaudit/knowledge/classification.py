@@ -4,7 +4,7 @@ SSB's hierarchies (whole country → counties → municipalities; total → Norw
 continents → countries) change over time and are printed under many labels. They live as
 YAML in ``data/classifications/`` so that a user can add one in a few lines; this module
 loads them, resolves published labels to codes and projects the groups onto what a table
-actually shows. `normalize_label` is shared with `migaudit.measures`.
+actually shows. `normalize_label` is shared with `migaudit.knowledge.measures`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from .errors import RuleError
+from migaudit.errors import RuleError
 
 _SUPERSCRIPTS = "\u00b9\u00b2\u00b3\u2070\u2071\u2074\u2075\u2076\u2077\u2078\u2079\u207a\u207b\u207c\u207d\u207e"
 _MARKERS = re.compile(f"[{_SUPERSCRIPTS}]")

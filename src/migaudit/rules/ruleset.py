@@ -23,9 +23,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import RuleError
-from .table import _ROLE_WORDS as ROLE_WORDS
-from .yamlload import Place, closest, read_yaml
+from migaudit.errors import RuleError
+from migaudit.model.table import _ROLE_WORDS as ROLE_WORDS
+from migaudit.rules.yamlload import Place, closest, read_yaml
 
 SEVERITIES = ("error", "warning", "info")
 KINDS = ("identity", "hierarchy", "conservation", "sign", "period_sum")
@@ -210,7 +210,7 @@ TIME_TAGS = frozenset({"year", "quarter", "month", *(f"Q{i}" for i in range(1, 5
 
 
 def _measure_names() -> tuple[set[str], Any]:
-    from .measures import canonical_measure, measures
+    from migaudit.knowledge.measures import canonical_measure, measures
 
     return set(measures()), canonical_measure
 
@@ -421,7 +421,7 @@ def parse_rule(d: Any, family: str, source: str, path: str, lines: dict[str, int
 
 def _check_classification(value: Any, place: Place) -> str:
     """`auto`, a shipped classification, or a YAML file; RuleError naming the closest otherwise."""
-    from .classification import classification_names
+    from migaudit.knowledge.classification import classification_names
 
     name = place.string(value, "classification")
     if name == "auto" or name in classification_names():
@@ -465,7 +465,7 @@ def load_rule_file(path: str | Path) -> RuleSet:
 
 def default_rules_dir() -> Path:
     """The rule files shipped with migaudit (see `resources.rules_dir`)."""
-    from .resources import rules_dir
+    from migaudit.resources import rules_dir
 
     return rules_dir()
 

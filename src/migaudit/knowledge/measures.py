@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from .classification import label_key
-from .errors import RuleError
+from migaudit.errors import RuleError
+from migaudit.knowledge.classification import label_key
 
 KINDS = ("flow", "stock", "net", "ratio")
 _SOURCE = "migaudit/data/measures.yaml"

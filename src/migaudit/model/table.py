@@ -1,7 +1,7 @@
 """The tidy cube every reader produces and every check consumes.
 
 A `Table` is dense: one axis per dimension, a float64 `values` array (NaN where no number
-is published) and a uint8 `symbols` array (codes into `migaudit.symbols.SYMBOLS`). Dense
+is published) and a uint8 `symbols` array (codes into `migaudit.model.symbols.SYMBOLS`). Dense
 blocks are what lets the engine check 10M cells in tens of milliseconds; `frame()` gives
 the tidy long form (one column per dimension, labels beside codes, `value`, `symbol`)
 at the edges.
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import symbols as sym
-from .errors import ReadError
+from migaudit.errors import ReadError
+from migaudit.model import symbols as sym
 
 if TYPE_CHECKING:  # pandas loads only where a frame is made or read
     import pandas as pd

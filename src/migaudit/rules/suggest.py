@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import yaml
 
-from .cube import Cube, is_residual_label, is_total_label, norm
-from .engine import evaluate
-from .rules import Group, Rule, RuleSet, Term, load_rules
-from .table import Table
+from migaudit.engine.dense import evaluate
+from migaudit.model.cube import Cube, is_residual_label, is_total_label, norm
+from migaudit.model.table import Table
+from migaudit.rules.ruleset import Group, Rule, RuleSet, Term, load_rules
 
 _SUBTOTAL = re.compile(r"\btotal\b|\bi alt\b|, turkey included", re.IGNORECASE)
 
@@ -138,7 +138,7 @@ def suggest(table: Table, rules: RuleSet | None = None) -> RuleSet:
                              groups=tuple(good), family="suggested",
                              description=f"{name}: each subtotal is the sum of the rows printed below it"))
     kept += [r for r in _identities(cube) if _holds(r, cube)]
-    from .structure.render import structure_rules
+    from migaudit.structure.render import structure_rules
 
     kept += [r for r in structure_rules(cube.structure) if _holds(r, cube)]
     kept = [_scoped(r, cube) for r in kept]

@@ -36,9 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import symbols as sym
-from .cube import ABSENT, BOUND, UNKNOWN, Cube
-from .engine import (
+from migaudit.engine.dense import (
     _EPS,
     MAX_VIOLATIONS,
     Outcome,
@@ -49,10 +47,12 @@ from .engine import (
     identity_plan,
     sign_parts,
 )
-from .errors import ReadError, UsageError
-from .result import AuditResult
-from .rules import Group, Rule, RuleSet, load_rules
-from .table import Dimension, Table, guess_role
+from migaudit.errors import ReadError, UsageError
+from migaudit.model import symbols as sym
+from migaudit.model.cube import ABSENT, BOUND, UNKNOWN, Cube
+from migaudit.model.table import Dimension, Table, guess_role
+from migaudit.result import AuditResult
+from migaudit.rules.ruleset import Group, Rule, RuleSet, load_rules
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -481,7 +481,7 @@ def _signed(cube: Cube, parts: list[Any], ax: int) -> tuple[int, list[int]] | No
     m_ax = cube.axis("measure")
     if m_ax is None or isinstance(parts[m_ax], (int, np.integer)):
         return None
-    from .measures import measure_info
+    from migaudit.knowledge.measures import measure_info
 
     idx = []
     for i, name in enumerate(cube.canon[m_ax]):
@@ -723,7 +723,7 @@ def _localize_large(p: _Prepared, outcomes: list[Outcome], rules: RuleSet, max_c
     the dense engine and localized exactly; suspects name cells by labels and codes, so they
     carry over to the whole table's findings. Returns why it could not.
     """
-    from .runner import audit as dense_audit
+    from migaudit.runner import audit as dense_audit
 
     failing = [v for o in outcomes for v in o.violations if v.severity in ("error", "warning")]
     if not failing:
@@ -822,9 +822,9 @@ def audit_frames(
 
     Every rule of every table is evaluated in a single Spark job.
     """
-    from .crosstable import cross_table_outcomes
-    from .localization import localize
-    from .runner import _unique_ids, derived_rules, family_of
+    from migaudit.engine.crosstable import cross_table_outcomes
+    from migaudit.engine.localization import localize
+    from migaudit.runner import _unique_ids, derived_rules, family_of
 
     ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules) if rules is not None else load_rules()
     prepared = []
@@ -858,7 +858,7 @@ def audit_frames(
                                         f"over the driver cap of {max_driver_cells:,}"))
     if cross_table:
         outcomes += cross_table_outcomes(dense)
-    from .applicability import not_applied
+    from migaudit.rules.applicability import not_applied
 
     result = AuditResult(tables, outcomes, families, ignored)
     result.not_applied = not_applied(ruleset, outcomes, [p.cube for p in prepared])
@@ -881,7 +881,7 @@ def _empty_findings(spark: SparkSession) -> DataFrame:
 def audit_with(items: list[Path | str], ruleset: RuleSet, cross_table: bool = True, master: str | None = None,
                spark: SparkSession | None = None) -> AuditResult:
     """What `migaudit audit --engine spark` runs: tidy Parquet read by Spark, other forms by migaudit's readers."""
-    from .runner import _NOT_TABLES, collect
+    from migaudit.runner import _NOT_TABLES, collect
 
     spark = spark or session(master)
     frames: list[tuple[DataFrame, dict[str, Any], str | None]] = []

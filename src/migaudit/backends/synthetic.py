@@ -208,7 +208,7 @@ def write_dataset(path: str | Path, cells: int | CubeShape, seed: int = 1, error
 def region_rules(shape: CubeShape) -> Any:
     """The shipped rules with the cube's region hierarchy written out (country = Σ counties,
     county = Σ its municipalities): synthetic codes are in no SSB classification."""
-    from .rules import Group, Rule, RuleSet, load_rules
+    from migaudit.rules.ruleset import Group, Rule, RuleSet, load_rules
 
     codes = dimensions(shape)[0][2]
     c, m = shape.counties, shape.munis

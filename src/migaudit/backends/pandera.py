@@ -30,7 +30,7 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
-from .extras import missing
+from migaudit.extras import missing
 
 try:
     import pandera.pandas as pa
@@ -40,12 +40,12 @@ try:
 except ModuleNotFoundError as e:  # the optional extra is not installed
     raise missing("pandera") from e
 
-from . import symbols as sym
-from .cube import Cube
-from .engine import Outcome, Violation, evaluate
-from .result import SEVERITY_RANK, AuditResult
-from .rules import Rule, RuleSet, load_rule_file, load_rules
-from .table import Table
+from migaudit.engine.dense import Outcome, Violation, evaluate
+from migaudit.model import symbols as sym
+from migaudit.model.cube import Cube
+from migaudit.model.table import Table
+from migaudit.result import SEVERITY_RANK, AuditResult
+from migaudit.rules.ruleset import Rule, RuleSet, load_rule_file, load_rules
 
 FORMS = ("long", "wide")
 #: table metadata the engine reads (singleton measure/period, coverage, partial groups)
@@ -220,7 +220,7 @@ def _rebuild(df: pd.DataFrame, spec: dict[str, Any] | None, form: str) -> _Rebui
 def derived_rules(cube: Cube) -> list[Rule]:
     """The rules a table states about itself (a change column = the difference of two periods)."""
     try:
-        from .runner import derived_rules as derive
+        from migaudit.runner import derived_rules as derive
     except ImportError:
         return []
     return derive(cube)
@@ -315,7 +315,7 @@ def family_check(df: pd.DataFrame, families: tuple[str, ...], form: str) -> pd.D
 # --- schemas ----------------------------------------------------------------------------
 def _is_count(name: str) -> bool:
     try:
-        from .measures import measure_info
+        from migaudit.knowledge.measures import measure_info
 
         info = measure_info(name)
     except (ImportError, KeyError):
@@ -502,7 +502,7 @@ def audit_with(items: Iterable[Table | str | Path], ruleset: RuleSet | None = No
 
     Cross-table checks are not a per-frame schema and run with the engine, as in `audit()`.
     """
-    from .runner import assemble, collect, family_of
+    from migaudit.runner import assemble, collect, family_of
 
     tables, ignored = collect(items)
     ruleset = load_rules() if ruleset is None else ruleset

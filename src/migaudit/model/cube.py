@@ -15,10 +15,10 @@ from functools import cached_property
 
 import numpy as np
 
-from . import symbols as sym
-from .classification import label_key
-from .periods import Period, parse_period
-from .table import Dimension, Table
+from migaudit.knowledge.classification import label_key
+from migaudit.model import symbols as sym
+from migaudit.model.periods import Period, parse_period
+from migaudit.model.table import Dimension, Table
 
 #: bits of `Cube.flags`
 ABSENT, UNKNOWN, BOUND = 1, 2, 4
@@ -53,7 +53,7 @@ def _measure_name(code: str, label: str) -> str:
     mistaken for total immigration, and cross-table keys can put the citizenship back.
     """
     try:
-        from .measures import resolve_measure
+        from migaudit.knowledge.measures import resolve_measure
     except ImportError:
         return norm(label)
     for text in (label, code):
@@ -71,7 +71,7 @@ def _measure_name(code: str, label: str) -> str:
 
 def _canonical_measure(label_or_code: str) -> str | None:
     try:
-        from .measures import canonical_measure
+        from migaudit.knowledge.measures import canonical_measure
     except ImportError:  # the measure vocabulary is optional for bare cubes
         return None
     return canonical_measure(label_or_code)
@@ -80,7 +80,7 @@ def _canonical_measure(label_or_code: str) -> str | None:
 def _period_from_measures(dims: list[Dimension]) -> str | None:
     """The year a table is about when only its column names say it (`pop_1_jan_2011`)."""
     try:
-        from .measures import resolve_measure
+        from migaudit.knowledge.measures import resolve_measure
     except ImportError:
         return None
     years = set()
@@ -103,7 +103,7 @@ def _with_inferred_roles(table: Table) -> list[Dimension]:
     from dataclasses import replace
 
     try:
-        from .structure import inferred_roles
+        from migaudit.structure import inferred_roles
     except ImportError:  # pragma: no cover
         return list(table.dimensions)
     dims = list(table.dimensions)
@@ -167,7 +167,7 @@ class Cube:
     @cached_property
     def structure(self):  # noqa: ANN201 - migaudit.structure.Structure, imported lazily
         """Roles of every category (total, aggregate, part, …) with their evidence."""
-        from .structure import infer
+        from migaudit.structure import infer
 
         return infer(self)
 
@@ -259,7 +259,7 @@ class Cube:
         if codes and all(len(c) == 4 and c.isdigit() for c in codes):
             return len({c[:2] for c in codes}) >= 18
         try:
-            from .classification import classifications_for
+            from migaudit.knowledge.classification import classifications_for
         except ImportError:
             return False
         labels = [d.labels[i] for i in leaves]

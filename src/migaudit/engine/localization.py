@@ -38,11 +38,11 @@ from typing import Any
 
 import numpy as np
 
-from . import symbols as sym
-from .cube import Cube
-from .engine import Outcome, Violation, evaluate
-from .result import AuditResult
-from .rules import Rule, RuleSet
+from migaudit.engine.dense import Outcome, Violation, evaluate
+from migaudit.model import symbols as sym
+from migaudit.model.cube import Cube
+from migaudit.result import AuditResult
+from migaudit.rules.ruleset import Rule, RuleSet
 
 Key = tuple[str, tuple[int, ...]]  # (table id, cell index)
 
@@ -175,7 +175,7 @@ def _add_row(problem: _Problem, rule: str, cells: dict[Key, float], tol: float, 
 
 def _cross_rows(problem: _Problem, cubes: list[Cube], seeds: set[Key], rng: np.random.Generator) -> None:
     """Same-figure rows touching `seeds`: cross-table checks on probe cubes."""
-    from .crosstable import cross_table_outcomes
+    from migaudit.engine.crosstable import cross_table_outcomes
 
     by_table: dict[str, list[tuple[int, ...]]] = defaultdict(list)
     for t, idx in seeds:
@@ -244,7 +244,7 @@ def _violation_cells(problem: _Problem, v: Violation) -> list[Key]:
 
 
 def _rules_for(cube: Cube, rules: RuleSet) -> list[Rule]:
-    from .runner import derived_rules
+    from migaudit.runner import derived_rules
 
     return [*rules, *derived_rules(cube)]
 
@@ -390,7 +390,7 @@ def _nonneg_unknown(problem: _Problem, key: Key) -> bool:
         return False  # a change column (2021K2 − 2020K2) of a count may be negative
     m_ax = cube.axis("measure")
     if m_ax is not None:
-        from .measures import measure_info
+        from migaudit.knowledge.measures import measure_info
 
         try:
             return not measure_info(cube.canon[m_ax][key[1][m_ax]].split("{")[0]).may_be_negative

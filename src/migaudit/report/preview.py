@@ -5,11 +5,11 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from .table import Table
+from migaudit.model.table import Table
 
 
 def print_preview(tables: list[Table], console: Console | None = None) -> None:
-    from .cube import Cube
+    from migaudit.model.cube import Cube
 
     console = console or Console()
     for t in tables:
@@ -35,10 +35,10 @@ def print_preview(tables: list[Table], console: Console | None = None) -> None:
         console.print()
 
 
-def _print_structure(cube, console: Console) -> None:  # noqa: ANN001 - a migaudit.cube.Cube
+def _print_structure(cube, console: Console) -> None:  # noqa: ANN001 - a migaudit.model.cube.Cube
     """The inferred structure: a tree per dimension with each category's role and evidence."""
-    from .structure.render import tree_lines
-    from .structure.units import units_of
+    from migaudit.structure.render import tree_lines
+    from migaudit.structure.units import units_of
 
     units = units_of(cube.table)
     if units.rounded:

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .errors import RuleError
+from migaudit.errors import RuleError
 
 #: deeper than any rule file needs (a rule's groups are 4 levels down)
 MAX_DEPTH = 40

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .cube import Cube
-from .engine import Outcome
-from .rules import Rule, RuleSet
+from migaudit.engine.dense import Outcome
+from migaudit.model.cube import Cube
+from migaudit.rules.ruleset import Rule, RuleSet
 
 
 @dataclass(frozen=True)

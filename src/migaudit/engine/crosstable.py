@@ -14,14 +14,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
-from .cube import Cube, is_total_label, norm
-from .engine import Outcome, Violation
-from .periods import Period
-from .rules import Rule
+from migaudit.engine.dense import Outcome, Violation
+from migaudit.model.cube import Cube, is_total_label, norm
+from migaudit.model.periods import Period
+from migaudit.resources import PACKAGE
+from migaudit.rules.ruleset import Rule
 
 SAME_FIGURE = Rule(
     id="same_figure",
@@ -61,7 +61,7 @@ def _resolver(cube: Cube, axis: int):  # noqa: ANN202
     """Canonical code for each category of a region/citizenship axis (classification first)."""
     d = cube.dims[axis]
     try:
-        from .classification import classifications_for
+        from migaudit.knowledge.classification import classifications_for
     except ImportError:
         classes = []
     else:
@@ -107,7 +107,7 @@ def _stock_key(parts: list[tuple[str, str]], cube: Cube) -> list[tuple[str, str]
     if measure not in _STOCKS:
         return parts
     time = next((v for r, v in parts if r == "time"), None)
-    from .periods import parse_period
+    from migaudit.model.periods import parse_period
 
     p = parse_period(time) if time else None
     if p is None:
@@ -136,7 +136,7 @@ def _equivalences() -> list[list[frozenset]]:
     """Alternative keys of the same figure, from data/equivalences.yaml."""
     import yaml
 
-    text = (Path(__file__).parent / "data" / "equivalences.yaml").read_text(encoding="utf-8")
+    text = (PACKAGE / "data" / "equivalences.yaml").read_text(encoding="utf-8")
     return [[frozenset((k, norm(str(v)) if k != "measure" else str(v)) for k, v in alt.items())
              for alt in e["keys"]] for e in yaml.safe_load(text)["equivalences"]]
 
@@ -341,7 +341,7 @@ def cross_table_outcomes(cubes: list[Cube], max_itemised: int | None = None) -> 
     sort, so tables of any size take part. At most `max_itemised` mismatches per pair are
     itemised (default: the engine's limit); all are counted.
     """
-    from .engine import MAX_VIOLATIONS
+    from migaudit.engine.dense import MAX_VIOLATIONS
 
     limit = MAX_VIOLATIONS if max_itemised is None else max_itemised
     if len({c.table.id for c in cubes}) < 2:

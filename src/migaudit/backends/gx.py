@@ -12,7 +12,7 @@ are beyond single-column expectations, so for those GX validates the engine's re
 within the rule's tolerance. Severities map to GX's `critical` / `warning` / `info`.
 
 Great Expectations takes seconds to import, so it is imported inside the functions, never
-when `migaudit.gx` is imported.
+when `migaudit.backends.gx` is imported.
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import symbols as sym
-from .cube import Cube
-from .engine import Outcome, Violation, evaluate
-from .result import AuditResult
-from .rules import Rule, RuleSet, load_rules
-from .table import Table
+from migaudit.engine.dense import Outcome, Violation, evaluate
+from migaudit.model import symbols as sym
+from migaudit.model.cube import Cube
+from migaudit.model.table import Table
+from migaudit.result import AuditResult
+from migaudit.rules.ruleset import Rule, RuleSet, load_rules
 
 if TYPE_CHECKING:  # pragma: no cover
     from great_expectations.core import ExpectationSuite
@@ -49,7 +49,7 @@ def _gx() -> Any:
     try:
         import great_expectations as gx
     except ModuleNotFoundError as e:  # the optional extra is not installed
-        from .extras import missing
+        from migaudit.extras import missing
 
         raise missing("gx") from e
 
@@ -57,7 +57,7 @@ def _gx() -> Any:
 
 
 def _count_measures() -> list[str]:
-    from .measures import measures
+    from migaudit.knowledge.measures import measures
 
     return sorted(m.name for m in measures().values() if not m.may_be_negative and m.kind != "ratio")
 
@@ -127,7 +127,7 @@ def export_suites(directory: str | Path = ".", rules: RuleSet | None = None) -> 
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        from .errors import MigauditError
+        from migaudit.errors import MigauditError
 
         raise MigauditError(f"cannot create the output folder: {e.strerror}", source=str(out)) from None
     ruleset = load_rules() if rules is None else rules
@@ -303,7 +303,7 @@ def validate_table(table: Table, ruleset: RuleSet, context: Any = None) -> tuple
 
 def _derived(cube: Cube) -> list[Rule]:
     try:
-        from .runner import derived_rules
+        from migaudit.runner import derived_rules
     except ImportError:
         return []
     return derived_rules(cube)
@@ -320,7 +320,7 @@ def audit_with(items: Iterable[Table | str | Path], ruleset: RuleSet | None = No
     Cross-table checks and localization are engine work shared by all backends.
     """
 
-    from .runner import assemble, collect, family_of
+    from migaudit.runner import assemble, collect, family_of
 
     tables, ignored = collect(items)
     ruleset = load_rules() if ruleset is None else ruleset

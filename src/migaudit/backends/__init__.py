@@ -1,0 +1,1 @@
+"""The same rules in other tools: pandera, Great Expectations, hypothesis, generated cubes."""

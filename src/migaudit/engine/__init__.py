@@ -1,0 +1,1 @@
+"""Evaluating rules: dense numpy, Spark, cross-table figures, exact localization."""

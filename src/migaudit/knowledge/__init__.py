@@ -1,0 +1,1 @@
+"""What migaudit knows about SSB: dated classifications and measure vocabulary."""

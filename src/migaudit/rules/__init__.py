@@ -1,0 +1,1 @@
+"""Rules as data: rule kinds and loading, safe YAML, applicability, learnt rules."""
