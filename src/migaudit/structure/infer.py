@@ -487,6 +487,11 @@ def _printed_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev
     else:
         op, reason = _coverage(cube, ax, total, parts)
     evidence = "label vocabulary: the total and the categories beside it"
+    if len(parts) == 2 and {v.split_side(labels[i]) for i in parts} == {"same", "other"}:
+        # "same citizenship as the country moved from/to" and "other citizenship": all of it
+        evidence = "label vocabulary: the total split in two, a 'same … as' and an 'other' part"
+        for i in parts:
+            ev[i].append(f"the {v.split_side(labels[i])!r} side of a split of {labels[total]!r}")
     if any(roles[i] == "aggregate" for i in parts):
         evidence += " (subtotals in place of their members)"
     out.groups.insert(0, Aggregate(total, tuple(parts), op, evidence, reason))
