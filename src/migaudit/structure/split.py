@@ -20,7 +20,7 @@ from migaudit.knowledge.classification import label_key
 from migaudit.model.table import Dimension, Table
 
 #: name of the dimension the column groups become (a role only the structure step gives)
-GROUP_DIMENSION = "column group"
+GROUP_DIMENSION = "column_group"
 _MARKER = re.compile(r"[\s]*[\u00b9\u00b2\u00b3\u2070-\u2079]+$")
 
 
