@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+
 import numpy as np
 
 from migaudit.knowledge.classification import label_key
