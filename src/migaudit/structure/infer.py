@@ -177,7 +177,32 @@ def _measure_by_default(d) -> bool:  # noqa: ANN001
 # --- categories ---------------------------------------------------------------------------
 def infer(cube: Cube) -> Structure:
     """The structure of every dimension of a cube but time."""
-    return Structure(cube.table.id, [infer_dimension(cube, ax) for ax in range(len(cube.dims))])
+    out = Structure(cube.table.id, [infer_dimension(cube, ax) for ax in range(len(cube.dims))])
+    _groups_not_summed(cube, out)
+    return out
+
+
+def _groups_not_summed(cube: Cube, s: Structure) -> None:
+    """Groups the table shows but no sum can check (an index with its file hierarchy, a table
+    without figures) say so: the tree would otherwise promise sums the audit never makes."""
+    import numpy as np
+
+    from migaudit.structure.units import units_of
+
+    why = ""
+    units = units_of(cube.table)
+    measures = [d for d in s.dimensions if d.role == "measure"]
+    if (word := units.non_additive) is not None:
+        why = f"the table's unit {units.unit!r} is {'an' if word[0] in 'aeiou' else 'a'} {word}: figures that do not add up"
+    elif measures and all(c.role == "non_additive" for d in measures for c in d.categories):
+        why = "every measure is a rate, share, average or index: figures that do not add up"
+    elif not np.any(~np.isnan(cube.values)):
+        why = "the table holds no figures"
+    if not why:
+        return
+    for d in s.dimensions:
+        if d.groups and d.role != "measure":
+            d.note = "; ".join(x for x in (d.note, f"{why}, so these groups are shown but never checked") if x)
 
 
 def infer_dimension(cube: Cube, ax: int) -> DimensionStructure:
