@@ -57,6 +57,8 @@ class Vocabulary:
     age_or_over: tuple[str, ...]
     age_under: tuple[str, ...]
     rounded: tuple[str, ...] = ()
+    split_same: tuple[str, ...] = ()
+    split_other: tuple[str, ...] = ()
 
     # --- label tests ----------------------------------------------------------------
     def is_total(self, label: str) -> bool:
@@ -110,6 +112,13 @@ class Vocabulary:
         key = _key(text)
         return next((w for w in self.rounded if re.search(r"(?<![\w])" + re.escape(w), key)), None)
 
+    def split_side(self, label: str) -> str | None:
+        """"same" or "other" when the label is one side of a total split in two (whole words)."""
+        key = _key(label)
+        sides = [side for side, words in (("same", self.split_same), ("other", self.split_other))
+                 if any(re.search(r"(?<![\w])" + re.escape(w) + r"(?![\w])", key) for w in words)]
+        return sides[0] if len(sides) == 1 else None
+
     def role_of_name(self, name: str) -> str | None:
         key = _key(name)
         for role, names in self.dimension_names.items():
@@ -139,4 +148,6 @@ def vocabulary() -> Vocabulary:
         age_or_over=_words(doc["age_words"]["or_over"]),
         age_under=_words(doc["age_words"]["under"]),
         rounded=_words((doc.get("rounded") or {}).get("contains")),
+        split_same=_words((doc.get("split") or {}).get("same")),
+        split_other=_words((doc.get("split") or {}).get("other")),
     )
