@@ -38,7 +38,15 @@ import numpy as np
 
 from migaudit.errors import ReadError
 from migaudit.model import symbols as sym
-from migaudit.model.table import Dimension, Table, arrow_numpy, flat_index, guess_role, is_arange
+from migaudit.model.table import (
+    Dimension,
+    Table,
+    arrow_numpy,
+    flat_index,
+    guess_role,
+    is_arange,
+    release_arrow_memory,
+)
 from migaudit.readers import decode
 
 _MONTHS = {
@@ -234,6 +242,7 @@ def csv_rows(data: bytes, source: str) -> tuple[list[tuple[int, list[str]]], str
 def read(data: bytes, source: str) -> list[Table]:
     """The one table in a StatBank CSV export."""
     fast = _read_long_fast(data, source)
+    release_arrow_memory()  # the Arrow table of the fast path is gone: its pages too
     if fast is not None:
         return [fast]
     notes: list[str] = []
