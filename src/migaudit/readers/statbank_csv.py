@@ -281,8 +281,6 @@ def _read_long_fast(data: bytes, source: str) -> Table | None:
     pyarrow checks the UTF-8. None (the general path runs, with its notes and line numbers)
     for anything else: the matrix form, another encoding, a control character, a bad row.
     """
-    if data.translate(None, _TEXT_BYTES):
-        return None
     end = 0
     for _ in range(64):
         nl = data.find(b"\n", end)
@@ -297,12 +295,17 @@ def _read_long_fast(data: bytes, source: str) -> Table | None:
     if not head_text.strip():
         return None
     sep = choose_sep(head_text)
-    head = split_rows("\n".join(head_lines(head_text, 64)), sep, source)
+    try:
+        head = split_rows("\n".join(head_lines(head_text, 64)), sep, source)
+    except ReadError:
+        return None  # the general path raises it, or an earlier error it finds first
     if not head:
         return None
     first = [c.strip() for c in head[0][1]]
     title_only = sum(bool(c) for c in first) == 1 and first[0] != ""
     if first[0] == "" or title_only or not _is_long(first, head[1:]):
+        return None
+    if data.translate(None, _TEXT_BYTES):  # a control byte anywhere: read_text names its line
         return None
     return _read_long_arrow(None, data, head[0], sep, source, _stem(source), [])
 
