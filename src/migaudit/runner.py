@@ -338,6 +338,9 @@ def _audit_native(items: list[Table | Path], ruleset: RuleSet, cross_table: bool
         tables, ignored = collect(items)
     _require_tables(tables, items)
     cubes = [Cube.of(t) for t in tables]
+    with _step("inferring structure", progress):  # seconds at 10M cells: said on the terminal
+        for cube in cubes:
+            _ = cube.structure  # cached on the cube; the rule loop below uses it
     outcomes: list[Outcome] = []
     families: dict[str, str] = {}
     for cube in _progress(cubes, progress):

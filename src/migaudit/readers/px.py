@@ -315,9 +315,7 @@ def _parse(text: str, source: str) -> tuple[list[_Entry], _Scanner, int]:
 # --- DATA ----------------------------------------------------------------------------------
 
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
-_LONG_DIGITS = re.compile(rb"\d{16}")
 _FAST_CHARS = b'0123456789+-.eE":, \t\r\n'
-_QUOTED = re.compile(r'"[^"]*"')
 _TOKENS = {t: c for c, t in enumerate(sym.TEXT) if t and t not in ("*", "r")}
 
 
@@ -330,14 +328,16 @@ def _cells_fast(text: str, start: int, n: int, symbol_map: dict[str, int]) -> tu
     if not body.isascii():
         return None
     raw = body.encode("ascii")
-    if raw.translate(None, _FAST_CHARS) or raw.count(b'"') % 2 or _LONG_DIGITS.search(raw):
+    del body  # the DATA block is held once, as bytes (peak memory is a target: issue 14)
+    if raw.translate(None, _FAST_CHARS) or raw.count(b'"') % 2 or _has_digit_run(raw, 16):
         return None  # the exact scanner names what it cannot read (or cannot hold exactly)
     tail = text[end + 1:]
     after = end + 1 + (len(tail) - len(tail.lstrip()))
-    parsed = _cells_numpy(body, raw, n, symbol_map)
+    parsed = _cells_numpy(raw, n, symbol_map)
     if parsed is not None:
         return (*parsed, after)
-    toks = body.replace(",", " ").split()
+    toks = raw.decode("ascii").replace(",", " ").split()
+    del raw
     if len(toks) != n:
         return None
     lookup = {**symbol_map, **{f'"{k}"': v for k, v in symbol_map.items()}}
@@ -357,32 +357,75 @@ def _cells_fast(text: str, start: int, n: int, symbol_map: dict[str, int]) -> tu
     return values, symbols, after
 
 
-def _cells_numpy(body: str, raw: bytes, n: int, symbol_map: dict[str, int]) -> tuple[np.ndarray, np.ndarray] | None:
+_QUOTED_B = re.compile(rb'"[^"]*"')
+#: bytes that separate DATA tokens: blank, tab, newline, carriage return, comma
+_BLANK = np.zeros(256, dtype=bool)
+_BLANK[[32, 9, 10, 13, 44]] = True
+_COMMA_TO_BLANK = bytes.maketrans(b",", b" ")
+
+
+_DIGIT = np.zeros(256, dtype=bool)
+_DIGIT[48:58] = True
+
+
+def _has_digit_run(raw: bytes, k: int = 16, chunk: int = 1 << 22) -> bool:
+    """True when `raw` holds `k` digits in a row (what `re.search(rb"\\d{k}")` finds, ~30× faster).
+
+    Chunks overlap by k−1 bytes; within a chunk, runs of length ≥ 2^j are found by and-ing
+    the array with itself shifted (log2 k passes).
+    """
+    u = np.frombuffer(raw, dtype=np.uint8)
+    for i in range(0, max(len(u) - k + 1, 0), chunk):
+        run = _DIGIT[u[i: i + chunk + k - 1]]
+        have = 1
+        while have * 2 <= k:
+            run = run[:-have] & run[have:]
+            have *= 2
+        if have < k:
+            run = run[: len(run) - (k - have)] & run[k - have:]
+        if run.any():
+            return True
+    return False
+
+
+def _count_tokens(raw: bytes, chunk: int = 1 << 22) -> int:
+    """Blank-separated tokens in `raw`, counted in chunks (no file-sized boolean temporaries)."""
+    u = np.frombuffer(raw, dtype=np.uint8)
+    count, prev_blank = 0, True
+    for i in range(0, len(u), chunk):
+        b = _BLANK[u[i: i + chunk]]
+        count += int(prev_blank and not b[0]) + int(np.count_nonzero(~b[1:] & b[:-1]))
+        prev_blank = bool(b[-1])
+    return count
+
+
+def _cells_numpy(raw: bytes, n: int, symbol_map: dict[str, int]) -> tuple[np.ndarray, np.ndarray] | None:
     """C-speed parse: quoted symbols become NaN, then numpy reads the numbers in one go.
 
     Safe because the caller allowed only digits, signs, `.eE`, quotes, commas and blanks, and
     the number of blank-separated tokens must equal both `n` and the numbers numpy found.
+    Works on bytes with one text-sized copy alive at a time (peak memory, issue 14).
     """
-    u = np.frombuffer(raw, dtype=np.uint8)
-    blank = (u == 32) | (u == 9) | (u == 10) | (u == 13) | (u == 44)
-    ntok = int(np.count_nonzero(~blank[1:] & blank[:-1])) + int(len(u) > 0 and not blank[0])
-    if ntok != n:
+    if _count_tokens(raw) != n:
         return None
-    quoted = _QUOTED.findall(body)
-    codes = np.array([symbol_map.get(q[1:-1], 255) for q in quoted], dtype=np.uint8)
+    quoted = _QUOTED_B.findall(raw)
+    codes = np.array([symbol_map.get(q[1:-1].decode("ascii"), 255) for q in quoted], dtype=np.uint8)
     if (codes == 255).any():
         return None
-    numeric = _QUOTED.sub(" nan ", body) if quoted else body
+    numeric = raw.translate(_COMMA_TO_BLANK)
+    if quoted:
+        numeric = _QUOTED_B.sub(b" nan ", numeric)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         try:
-            values = np.fromstring(numeric.replace(",", " "), dtype=np.float64, sep=" ")
+            values = np.fromstring(numeric, dtype=np.float64, sep=" ")
         except (ValueError, DeprecationWarning):
             return None
+    del numeric
     if len(values) != n:
         return None
     nan_at = np.flatnonzero(np.isnan(values))
-    if len(nan_at) != len(quoted) or not np.isfinite(np.delete(values, nan_at)).all():
+    if len(nan_at) != len(quoted) or np.isinf(values).any():
         return None
     symbols = np.zeros(n, dtype=np.uint8)
     symbols[nan_at] = codes
