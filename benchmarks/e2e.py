@@ -272,8 +272,11 @@ def main() -> None:
 
 
 def _same_reports(new: Path, old: Path, name: str) -> None:
-    """Stop the run unless the two JSON reports agree in everything but the version line."""
-    a, b = json.loads(new.read_text()), json.loads(old.read_text())
+    """Stop the run unless the two JSON reports agree in everything but the version line.
+
+    Fields the baseline does not have yet are left out (the contract only ever adds fields).
+    """
+    a, b = _common(json.loads(new.read_text()), json.loads(old.read_text()))
     a.pop("migaudit", None)
     b.pop("migaudit", None)
     if a != b:
@@ -292,6 +295,18 @@ def _timed_env(cmd: list[str], env: dict[str, str]) -> tuple[float, int, int]:
     if p.returncode not in (0, 1):
         raise SystemExit(f"{cmd}: exit {p.returncode}\n{p.stderr[-2000:]}")
     return wall, int(p.stderr.strip().splitlines()[-1]) // 1024, p.returncode
+
+
+def _common(new: object, old: object) -> tuple[object, object]:
+    """`new` without the keys `old` lacks, at every level (lists element by element)."""
+    if isinstance(new, dict) and isinstance(old, dict):
+        pairs = {k: _common(new[k], old[k]) if k in old else None for k in new}
+        return ({k: p[0] for k, p in pairs.items() if p is not None},
+                {k: (pairs[k][1] if pairs.get(k) is not None else v) for k, v in old.items()})
+    if isinstance(new, list) and isinstance(old, list) and len(new) == len(old):
+        both = [_common(x, y) for x, y in zip(new, old, strict=True)]
+        return [x for x, _ in both], [y for _, y in both]
+    return new, old
 
 
 if __name__ == "__main__":

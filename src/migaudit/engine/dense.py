@@ -478,12 +478,17 @@ def evaluate_hierarchy(rule: Rule, cube: Cube, how: Evaluation = PLAIN) -> Outco
         # no cell (.) counts 0; a suppressed child (:) is unknown but >= 0, so the known
         # children give a lower bound for the parent; a suppressed parent is skipped
         cf = gather(flags, cp)
-        cv = np.where(cf & (ABSENT | BOUND), 0.0, gather(cube.values, cp))
+        cv = gather(cube.values, cp)
+        if np.may_share_memory(cv, cube.values):
+            cv = cv.copy()  # a view of the cube: never change the published numbers
+        np.putmask(cv, (cf & (ABSENT | BOUND)) != 0, 0.0)  # in place: no second slab of children
         expected = np.add.reduceat(cv, offsets, axis=pos)
-        present = np.add.reduceat((cf & ABSENT) == 0, offsets, axis=pos)
+        del cv  # the children's slab is the largest array here: gone before the checks
+        # uint8 reductions throughout (a sum over bools would cast the children's slab to int64)
+        none_present = np.bitwise_and.reduceat(cf, offsets, axis=pos) & np.uint8(ABSENT)
         child_bits = np.bitwise_or.reduceat(cf & ~np.uint8(ABSENT), offsets, axis=pos)
-        bad = gather(flags, pp) | (child_bits & UNKNOWN)
-        bad = np.where(present == 0, bad | ABSENT, bad).astype(np.uint8)
+        del cf
+        bad = gather(flags, pp) | (child_bits & UNKNOWN) | none_present
         child_bound = (child_bits & BOUND) != 0
     shape = [1] * actual.ndim
     shape[pos] = len(groups)
@@ -595,9 +600,10 @@ def evaluate_sign(rule: Rule, cube: Cube, how: Evaluation = PLAIN) -> Outcome | 
         return None
     actual = gather(cube.values, parts)
     # thousands with a decimal, millions, figures rounded to 5: not whole numbers
-    rounded = np.round(actual) if rule.integer and _units(cube).whole_numbers else actual
-    expected = np.maximum(rounded, 0.0)
-    bad = None if cube.flags is None else np.where(np.isnan(actual), ABSENT, 0).astype(np.uint8)
+    # (one array of the cube's size, changed in place: the sign rule sees every cell)
+    expected = np.round(actual) if rule.integer and _units(cube).whole_numbers else actual.copy()
+    np.maximum(expected, 0.0, out=expected)
+    bad = None if cube.flags is None else np.isnan(actual).view(np.uint8) * np.uint8(ABSENT)
     out = _finish(rule, cube, actual, expected, bad, 0.0, parts, None, None, how=how)
     for v in out.violations:
         v.message = ("a count cannot be negative" if v.actual < 0 else "a count must be a whole number")

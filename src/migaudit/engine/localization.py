@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from migaudit.engine.dense import Outcome, Violation, evaluate
+from migaudit.engine.dense import Outcome, Violation, evaluate, sign_parts
 from migaudit.model import symbols as sym
 from migaudit.model.cube import Cube
 from migaudit.result import AuditResult
@@ -134,12 +134,32 @@ def _probe(cube: Cube, seeds: list[tuple[int, ...]], sign: float, rng: np.random
     return _keep_structure(replace(cube, values=values), cube)
 
 
+def _sign_rows(problem: _Problem, cube: Cube, rule: Rule, seeds: list[tuple[int, ...]]) -> None:
+    """The seeds a sign rule covers must stay ≥ 0: read from the rule's cells, not from a probe
+    (a negative probe would evaluate the rule on every cell of the cube to find a few)."""
+    parts = sign_parts(rule, cube)
+    if parts is None or not seeds:
+        return
+    at = np.asarray(seeds, dtype=np.intp)
+    covered = np.ones(len(seeds), dtype=bool)
+    for ax, p in enumerate(parts):
+        if p is not None:
+            covered &= np.isin(at[:, ax], np.atleast_1d(np.asarray(p)))
+    problem.nonneg.update((cube.table.id, seeds[i]) for i in np.flatnonzero(covered))
+
+
 def _table_rows(problem: _Problem, cube: Cube, rules: list[Rule], seeds: list[tuple[int, ...]],
                 rng: np.random.Generator) -> None:
     """Rows of `rules` on `cube` that touch `seeds` (split when the engine's itemising caps)."""
+    signs = [r for r in rules if r.kind == "sign"]
+    for rule in signs:
+        _sign_rows(problem, cube, rule, seeds)
+    rules = [r for r in rules if r.kind != "sign"]
     base = _cleared(cube)
     found: dict[tuple, list] = {}
     for sign in (1.0, -1.0):
+        if sign < 0 and not any(r.kind in ("hierarchy", "period_sum") for r in rules):
+            break
         probe = _probe(base, seeds, sign, rng)
         for rule in rules:
             if sign < 0 and rule.kind not in ("hierarchy", "period_sum", "sign"):
