@@ -56,6 +56,8 @@ class Vocabulary:
     age_unit: tuple[str, ...]
     age_or_over: tuple[str, ...]
     age_under: tuple[str, ...]
+    age_range_from: tuple[str, ...]
+    age_range_to: tuple[str, ...]
     rounded: tuple[str, ...] = ()
 
     # --- label tests ----------------------------------------------------------------
@@ -138,5 +140,7 @@ def vocabulary() -> Vocabulary:
         age_unit=_words(doc["age_words"]["unit"]),
         age_or_over=_words(doc["age_words"]["or_over"]),
         age_under=_words(doc["age_words"]["under"]),
+        age_range_from=_words(doc["age_words"]["range_from"]),
+        age_range_to=_words(doc["age_words"]["range_to"]),
         rounded=_words((doc.get("rounded") or {}).get("contains")),
     )
