@@ -327,7 +327,8 @@ def _total(cube: Cube, ax: int, roles: list[str], ev: list[list[str]]) -> int | 
     by_label = [i for i in free if is_total_label(plain[i]) or v.is_total(plain[i])
                 or (named and _stem(plain[i]) in named and _stem(plain[i]) != label_key(plain[i]))]
     by_code = [i for i in free if v.is_total_code(d.codes[i]) and d.codes[i] != d.labels[i]
-               and parse_age(d.labels[i]) is None and label_key(d.labels[i]) not in v.sex_labels]
+               and parse_age(d.labels[i]) is None and label_key(d.labels[i]) not in v.sex_labels
+               and not _names_a_leaf(cube, ax, d.labels[i])]
     for found, why in ((by_elim, "PX ELIMINATION names it"), (by_label, "label {label!r} (total vocabulary)"),
                        (by_code, "code {code!r} (a total code)")):
         if len(found) == 1:
@@ -341,6 +342,24 @@ def _total(cube: Cube, ax: int, roles: list[str], ev: list[list[str]]) -> int | 
         if len(found) > 1:
             return None
     return None
+
+
+def _names_a_leaf(cube: Cube, ax: int, label: str) -> bool:
+    """True when `label` names one country or region of a dated classification (no children).
+
+    SSB's country code of Norway is "000", which the vocabulary also lists as a total code:
+    "Norge" is then one citizenship among 275, never their total."""
+    role = cube.dims[ax].role
+    if role not in ("citizenship", "region"):
+        return False
+    from migaudit.knowledge.classification import classifications_for
+
+    year = _year_of(cube.table)
+    for c in classifications_for(role, year):
+        code = c.resolve(label, year)
+        if code is not None:
+            return not c.children(code, year)
+    return False
 
 
 def _file_hierarchy(cube: Cube, ax: int, hier: dict, roles: list[str], ev: list[list[str]],
