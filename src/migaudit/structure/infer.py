@@ -298,7 +298,7 @@ def _ratio_unit(cube: Cube, dim: str, code: str) -> str | None:
     if isinstance(unit, dict):
         if str(unit.get("type", "")).lower() == "ratio":
             return "unit type 'ratio' in the file"
-        for key in ("base", "label", "symbol"):
+        for key in ("base", "label", "symbol", "type"):  # ONS writes "type": "Index"
             if v.non_additive_word(str(unit.get(key, ""))) is not None:
                 return f"unit {unit.get(key)!r} in the file"
     measures = [d for d in cube.dims if d.role == "measure"]
