@@ -59,6 +59,7 @@ class Vocabulary:
     age_range_from: tuple[str, ...]
     age_range_to: tuple[str, ...]
     rounded: tuple[str, ...] = ()
+    measured_units: tuple[str, ...] = ()
 
     # --- label tests ----------------------------------------------------------------
     def is_total(self, label: str) -> bool:
@@ -112,6 +113,13 @@ class Vocabulary:
         key = _key(text)
         return next((w for w in self.rounded if re.search(r"(?<![\w])" + re.escape(w), key)), None)
 
+    def measured_unit(self, unit: str) -> str | None:
+        """The word of a unit that names a measured quantity (tonnes, hectares, kroner), so figures
+        rounded to the last digit shown; None for counts ("persons") and unknown units."""
+        key = _key(unit)
+        return next((w for w in self.measured_units
+                     if re.search(r"(?<![\w])" + re.escape(w) + r"(?![\w])", key)), None)
+
     def role_of_name(self, name: str) -> str | None:
         key = _key(name)
         for role, names in self.dimension_names.items():
@@ -143,4 +151,5 @@ def vocabulary() -> Vocabulary:
         age_range_from=_words(doc["age_words"]["range_from"]),
         age_range_to=_words(doc["age_words"]["range_to"]),
         rounded=_words((doc.get("rounded") or {}).get("contains")),
+        measured_units=_words((doc.get("rounded") or {}).get("units")),
     )
