@@ -488,6 +488,8 @@ def _printed_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev
         unknown_span.append(h)
         ev[h].append("printed layout: a subtotal row, but no residual row closes its group")
     member_of.update({i: -1 for i in _classification_aggregates(cube, ax, total, roles, ev, out)})
+    if not member_of:
+        member_of.update({i: -1 for i in _nested_codes(cube, ax, total, roles, ev, out)})
     if unknown_span:
         shown = ", ".join(repr(labels[h]) for h in unknown_span[:3])
         out.note = (f"where the group of {shown}{' …' if len(unknown_span) > 3 else ''} ends is not printed "
@@ -503,6 +505,9 @@ def _printed_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev
     op, reason = "==", ""
     if selections:
         op, reason = ">=", "some categories are a selection (of which): the rest is not shown"
+    elif any(g.evidence.startswith("codes nest") for g in out.groups):
+        op, reason = ">=", ("the region codes nest (a county and some of its municipalities): "
+                            "whether every region of the total is shown is not known")
     else:
         op, reason = _coverage(cube, ax, total, parts)
     evidence = "label vocabulary: the total and the categories beside it"
@@ -570,6 +575,40 @@ def _classification_aggregates(cube: Cube, ax: int, total: int | None, roles: li
             elif len(kids) >= 2:
                 out.groups.append(Aggregate(total, tuple(kids), ">=", f"classification {cls.name}",
                                             f"the table shows {len(kids)} of its members"))
+    return members
+
+
+def _nested_codes(cube: Cube, ax: int, total: int | None, roles: list[str], ev: list[list[str]],
+                  out: DimensionStructure) -> set[int]:
+    """Region codes that nest by prefix (SCB "01" Stockholm county ⊃ "0114" Upplands Väsby,
+    NUTS "IE1" ⊃ "IE11"): each code shown with some of its longer codes is checked against them
+    as a bound, since nothing says the table shows all of them; returns the nested members.
+
+    Only fixed-width codes of at least two characters are parents, so "1" is never read as the
+    parent of "10"-"15"."""
+    d = cube.dims[ax]
+    if d.role != "region" or total is None:
+        return set()
+    free = [i for i in range(len(d)) if roles[i] in ("part", "aggregate") and i != total]
+    codes = {i: str(d.codes[i]).strip() for i in free}
+    if len({len(c) for c in codes.values()}) < 2 or not all(c.isalnum() for c in codes.values()):
+        return set()
+    kids: dict[int, list[int]] = {}
+    for i, c in codes.items():
+        parents = [j for j, p in codes.items() if j != i and len(p) >= 2 and len(p) < len(c) and c.startswith(p)]
+        if parents:
+            kids.setdefault(max(parents, key=lambda j: len(codes[j])), []).append(i)
+    members: set[int] = set()
+    for p, ks in kids.items():
+        members |= set(ks)
+        roles[p] = "aggregate"
+        ev[p].append(f"codes nest: {', '.join(repr(codes[k]) for k in ks[:3])}{' …' if len(ks) > 3 else ''} "
+                     f"begin with {codes[p]!r}")
+        for k in ks:
+            ev[k].append(f"code {codes[k]!r} begins with {codes[p]!r}")
+        out.groups.append(Aggregate(p, tuple(ks), ">=", f"codes nest under {codes[p]!r}",
+                                    f"the table shows {len(ks)} codes under {codes[p]!r}; "
+                                    "whether they are all of it is not known"))
     return members
 
 
