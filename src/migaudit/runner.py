@@ -348,8 +348,9 @@ def _structure_notes(cube: Cube, outs: list[Outcome]) -> None:
     """
     notes = cube.structure.notes()
     if not any(o.checked or o.skipped for o in outs):
-        notes.append("structure: no rule found anything to check in this table (no total with its parts, "
-                     "no known measures); `migaudit read` shows the inferred structure")
+        why = cube.structure.why_unchecked() or "no total with its parts, no known measures"
+        notes.append(f"structure: no rule found anything to check in this table ({why}); "
+                     "`migaudit read` shows the inferred structure")
     for note in notes:
         if note not in cube.table.notes:
             cube.table.notes.append(note)

@@ -81,6 +81,20 @@ class Structure:
                 return d
         return None
 
+    def why_unchecked(self) -> str:
+        """Why a table with groups got no check: every figure it holds is non-additive ("" if not so)."""
+        measures = [d for d in self.dimensions if d.role == "measure"]
+        grouped = [d for d in self.dimensions if d.groups and d.role != "measure"]
+        if not grouped or not measures or not all(c.role == "non_additive" for d in measures for c in d.categories):
+            return ""
+        d = grouped[0]
+        g = d.groups[0]
+        c = measures[0].categories[0]
+        why = c.evidence[0] if c.evidence else "non-additive"
+        return (f"the table shows totals with their parts ({d.name}: {d.categories[g.parent].label!r} "
+                f"{'=' if g.op == '==' else '≥'} Σ {len(g.children)}), but every figure is non-additive "
+                f"({c.label!r}: {why}): a rate, share, average or index is never summed")
+
     def notes(self) -> list[str]:
         """One line per dimension whose structure could not be (fully) inferred, and per bound."""
         out = []
