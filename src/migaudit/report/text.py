@@ -235,6 +235,7 @@ def print_report(result: AuditResult, console: Console, max_rows: int = 40, verb
                         style=STYLE.get(v.severity, ""))
     _print_violations(result, out, max_rows, verbose)
     _print_rules(result, out, verbose)
+    _print_unchecked(result, out)
     if not verbose:
         _print_info_summary(result, out)
     _print_accepted(result, out, verbose)
@@ -245,7 +246,7 @@ def print_report(result: AuditResult, console: Console, max_rows: int = 40, verb
     if verbose:
         _print_inputs(result, out)
     else:
-        hidden = sum(len(t.notes) for t in result.tables) + len(result.ignored)
+        hidden = sum(not n.startswith(_UNCHECKED) for t in result.tables for n in t.notes) + len(result.ignored)
         if hidden:
             out.blank()
             out.line(Text(f"{plural(hidden, 'reader note')} and ignored files not shown (-v shows them)", "dim"))
@@ -256,6 +257,21 @@ def print_report(result: AuditResult, console: Console, max_rows: int = 40, verb
 def _verdict(result: AuditResult) -> Text:
     word = Text("OK", "bold green") if result.ok else Text("FAILED", "bold red")
     return Text.assemble(word, ": " + counts_text(result))
+
+
+_UNCHECKED = "structure: no rule found anything to check"
+
+
+def _print_unchecked(result: AuditResult, out: _Printer) -> None:
+    """Tables nothing was checked in, with the structure step's reason: never a silent 0 checks
+    (the other reader notes wait for -v, this one does not)."""
+    rows = [(t.id, n) for t in result.tables for n in t.notes if n.startswith(_UNCHECKED)]
+    if not rows:
+        return
+    out.blank()
+    out.line(Text.assemble(("Nothing checked", "bold"), f" in {plural(len(rows), 'table')}"))
+    for tid, note in rows:
+        out.wrapped(f"{tid}: {note.removeprefix('structure: ')}", indent="  ")
 
 
 def _print_intervals(result: AuditResult, out: _Printer, max_rows: int) -> None:
