@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from migaudit.engine.assumption import mark_assumed
 from migaudit.engine.dense import Outcome, evaluate
 from migaudit.errors import ReadError, RuleError
 from migaudit.model.cube import Cube
@@ -333,6 +334,7 @@ def _audit_native(items: list[Table | Path], ruleset: RuleSet, cross_table: bool
     for cube in _progress(cubes, progress):
         rules = [*ruleset, *derived_rules(cube), *inferred_rules(cube)]
         outs = [out for rule in rules if (out := evaluate(rule, cube)) is not None]
+        mark_assumed(cube, outs)
         outcomes += outs
         _structure_notes(cube, outs)
         if family := family_of(outs):
@@ -347,10 +349,9 @@ def _structure_notes(cube: Cube, outs: list[Outcome]) -> None:
     So a table the audit cannot check says why in every report, never a silent 0 checks.
     """
     notes = cube.structure.notes()
-    if not any(o.checked or o.skipped for o in outs):
-        why = cube.structure.why_unchecked() or "no total with its parts, no known measures"
-        notes.append(f"structure: no rule found anything to check in this table ({why}); "
-                     "`migaudit read` shows the inferred structure")
+    if not any(o.checked or o.skipped or o.assumed for o in outs):
+        notes.append("structure: no rule found anything to check in this table (no total with its parts, "
+                     "no known measures); `migaudit read` shows the inferred structure")
     for note in notes:
         if note not in cube.table.notes:
             cube.table.notes.append(note)
@@ -365,7 +366,7 @@ def family_of(outcomes: list[Outcome], skip: tuple[str, ...] = ()) -> str | None
     per_family: Counter[tuple[bool, str]] = Counter()
     for out in outcomes:
         if out.rule.family not in skip:
-            per_family[(out.rule.names_table, out.rule.family)] += out.checked + out.skipped
+            per_family[(out.rule.names_table, out.rule.family)] += out.checked + out.skipped + out.assumed
     if not per_family:
         return None
     return max(per_family, key=lambda k: (k[0], per_family[k]))[1]

@@ -119,7 +119,9 @@ def read_parquet(spark: SparkSession, path: str | Path) -> tuple[DataFrame, dict
     """A tidy Parquet file or (partitioned) dataset as a DataFrame, with its migaudit metadata."""
     meta = parquet_meta(path)
     spark.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
-    df = spark.read.parquet(str(path))
+    # a local path is made absolute here: the JVM resolves relative paths against its own working
+    # folder, which is where the session started, not where Python is now
+    df = spark.read.parquet(str(path) if "://" in str(path) else str(Path(path).resolve()))
     meta.setdefault("id", Path(path).stem)
     meta.setdefault("source", str(path))
     return df, meta
@@ -822,6 +824,7 @@ def audit_frames(
 
     Every rule of every table is evaluated in a single Spark job.
     """
+    from migaudit.engine.assumption import mark_assumed
     from migaudit.engine.crosstable import cross_table_outcomes
     from migaudit.engine.localization import localize
     from migaudit.runner import _unique_ids, derived_rules, family_of
@@ -853,6 +856,7 @@ def audit_frames(
         tables.append(t)
         if small:
             dense.append(Cube.of(t))
+            mark_assumed(dense[-1], outs)
         elif cross_table:
             ignored.append((p.table.id, f"cross-table checks not run on Spark for this table: {p.table.size:,} cells, "
                                         f"over the driver cap of {max_driver_cells:,}"))

@@ -122,8 +122,11 @@ def verdict_line(result: AuditResult) -> str:
 def size_text(result: AuditResult) -> str:
     """`17 tables, 41 815 cells, 27 rules, 45 155 checks`: what was audited."""
     s = result.to_dict()["summary"]
-    return ", ".join(plural(s[k], w) for k, w in (("tables", "table"), ("cells", "cell"), ("rules", "rule"),
+    text = ", ".join(plural(s[k], w) for k, w in (("tables", "table"), ("cells", "cell"), ("rules", "rule"),
                                                     ("checked", "check")))
+    if s["assumed"]:
+        text += f" ({fmt_num(s['assumed'])} more assumed: identities the reader used to split a row)"
+    return text
 
 
 _NUMBER = re.compile(r"(?<![\w.])[+-]?\d+(?:\.\d+)?(?:e[+-]\d+)?(?![\w.])")

@@ -81,20 +81,6 @@ class Structure:
                 return d
         return None
 
-    def why_unchecked(self) -> str:
-        """Why a table with groups got no check: every figure it holds is non-additive ("" if not so)."""
-        measures = [d for d in self.dimensions if d.role == "measure"]
-        grouped = [d for d in self.dimensions if d.groups and d.role != "measure"]
-        if not grouped or not measures or not all(c.role == "non_additive" for d in measures for c in d.categories):
-            return ""
-        d = grouped[0]
-        g = d.groups[0]
-        c = measures[0].categories[0]
-        why = c.evidence[0] if c.evidence else "non-additive"
-        return (f"the table shows totals with their parts ({d.name}: {d.categories[g.parent].label!r} "
-                f"{'=' if g.op == '==' else '≥'} Σ {len(g.children)}), but every figure is non-additive "
-                f"({c.label!r}: {why}): a rate, share, average or index is never summed")
-
     def notes(self) -> list[str]:
         """One line per dimension whose structure could not be (fully) inferred, and per bound."""
         out = []
@@ -191,7 +177,32 @@ def _measure_by_default(d) -> bool:  # noqa: ANN001
 # --- categories ---------------------------------------------------------------------------
 def infer(cube: Cube) -> Structure:
     """The structure of every dimension of a cube but time."""
-    return Structure(cube.table.id, [infer_dimension(cube, ax) for ax in range(len(cube.dims))])
+    out = Structure(cube.table.id, [infer_dimension(cube, ax) for ax in range(len(cube.dims))])
+    _groups_not_summed(cube, out)
+    return out
+
+
+def _groups_not_summed(cube: Cube, s: Structure) -> None:
+    """Groups the table shows but no sum can check (an index with its file hierarchy, a table
+    without figures) say so: the tree would otherwise promise sums the audit never makes."""
+    import numpy as np
+
+    from migaudit.structure.units import units_of
+
+    why = ""
+    units = units_of(cube.table)
+    measures = [d for d in s.dimensions if d.role == "measure"]
+    if (word := units.non_additive) is not None:
+        why = f"the table's unit {units.unit!r} is {'an' if word[0] in 'aeiou' else 'a'} {word}: figures that do not add up"
+    elif measures and all(c.role == "non_additive" for d in measures for c in d.categories):
+        why = "every measure is a rate, share, average or index: figures that do not add up"
+    elif not np.any(~np.isnan(cube.values)):
+        why = "the table holds no figures"
+    if not why:
+        return
+    for d in s.dimensions:
+        if d.groups and d.role != "measure":
+            d.note = "; ".join(x for x in (d.note, f"{why}, so these groups are shown but never checked") if x)
 
 
 def infer_dimension(cube: Cube, ax: int) -> DimensionStructure:
@@ -243,7 +254,8 @@ def infer_dimension(cube: Cube, ax: int) -> DimensionStructure:
         if d.role == "age" or (d.role is None and _mostly_ages(d.labels, roles)):
             _age_groups(cube, ax, total, roles, ev, out)
         else:
-            _printed_groups(cube, ax, total, roles, ev, out)
+            country = _country_groups(cube, ax, total, roles, ev, out)
+            _printed_groups(cube, ax, total, roles, ev, out, country)
     for i in range(n):
         if roles[i] == "part" and v.is_residual(d.labels[i]):
             mark(i, "residual", f"label {d.labels[i]!r} (the rest of a group)")
@@ -463,8 +475,41 @@ def _total_ages(label: str) -> Interval:
     return (parse_age(key) if key else None) or Interval(0, INF)
 
 
+def _country_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev: list[list[str]],
+                    out: DimensionStructure) -> dict[int, set[int]]:
+    """EU, EEA (EØS), EFTA and euro-area rows beside member countries: each checked against the
+    members shown (equal when all are, a bound when some are). Returns group → members."""
+    d = cube.dims[ax]
+    if d.role not in (None, "region", "citizenship") or len(d) < 3:
+        return {}
+    from migaudit.structure.groups import country_groups
+
+    shown = [i for i in range(len(d)) if i != total and roles[i] in ("part", "selection")]
+    found: dict[int, set[int]] = {}
+    for p, g, kids, missing in country_groups(d.codes, d.labels, cube.year, shown):
+        if roles[p] != "part":
+            continue
+        roles[p] = "aggregate"
+        n = len(g.members)
+        if not kids:
+            ev[p].append(f"country group ({g.why}): none of its {n} members is shown")
+            continue
+        found[p] = set(kids)
+        for i in kids:
+            ev[i].append(f"member of {d.labels[p]!r}")
+        if g.exact and not missing:
+            ev[p].append(f"country group ({g.why}): all {n} members shown")
+            out.groups.append(Aggregate(p, tuple(kids), "==", f"country group: {g.why}"))
+            continue
+        why = (f"the table shows {len(kids)} of its {n} members" if g.exact else
+               f"its members are not known exactly ({g.why})")
+        ev[p].append(f"country group ({g.why}): {len(kids)} of its members shown, a bound")
+        out.groups.append(Aggregate(p, tuple(kids), ">=", f"country group: {g.why}", why))
+    return found
+
+
 def _printed_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev: list[list[str]],
-                    out: DimensionStructure) -> None:
+                    out: DimensionStructure, country: dict[int, set[int]] | None = None) -> None:
     """A subtotal row followed by its members, closed by a residual row or the next subtotal."""
     d = cube.dims[ax]
     v = vocabulary()
@@ -504,6 +549,7 @@ def _printed_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev
     member_of.update({i: -1 for i in _classification_aggregates(cube, ax, total, roles, ev, out)})
     if not member_of:
         member_of.update({i: -1 for i in _nested_codes(cube, ax, total, roles, ev, out)})
+    not_parts = _country_stand_ins(labels, country or {}, member_of, ev)
     if unknown_span:
         shown = ", ".join(repr(labels[h]) for h in unknown_span[:3])
         out.note = (f"where the group of {shown}{' …' if len(unknown_span) > 3 else ''} ends is not printed "
@@ -512,7 +558,8 @@ def _printed_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev
         return
     if total is None:
         return
-    parts = [i for i in range(len(d)) if i != total and i not in member_of and roles[i] in ("part", "aggregate")]
+    parts = [i for i in range(len(d)) if i != total and i not in member_of and i not in not_parts
+             and roles[i] in ("part", "aggregate")]
     if not parts:
         return
     selections = [i for i in range(len(d)) if roles[i] == "selection"]
@@ -525,9 +572,31 @@ def _printed_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev
     else:
         op, reason = _coverage(cube, ax, total, parts)
     evidence = "label vocabulary: the total and the categories beside it"
+    if len(parts) == 2 and {v.split_side(labels[i]) for i in parts} == {"same", "other"}:
+        # "same citizenship as the country moved from/to" and "other citizenship": all of it
+        evidence = "label vocabulary: the total split in two, a 'same … as' and an 'other' part"
+        for i in parts:
+            ev[i].append(f"the {v.split_side(labels[i])!r} side of a split of {labels[total]!r}")
     if any(roles[i] == "aggregate" for i in parts):
         evidence += " (subtotals in place of their members)"
     out.groups.insert(0, Aggregate(total, tuple(parts), op, evidence, reason))
+
+
+def _country_stand_ins(labels: tuple[str, ...], country: dict[int, set[int]], member_of: dict[int, int],
+                       ev: list[list[str]]) -> set[int]:
+    """A country group stands in for its members in the total only when it overlaps no other
+    group (EU28 beside EU27, the EU beside "Europa i alt"); otherwise it is never a part and its
+    members are. Marks the members that are stood in for; returns the groups that are not parts."""
+    not_parts: set[int] = set()
+    for p, kids in country.items():
+        others = [k for q, k in country.items() if q != p]
+        if p in member_of or any(i in member_of for i in kids) or any(kids & k for k in others):
+            not_parts.add(p)
+            ev[p].append("overlaps another group: checked against its own members, never summed with them as a part")
+    for p, kids in country.items():
+        if p not in not_parts:
+            member_of.update({i: p for i in kids})
+    return not_parts
 
 
 def _classification_aggregates(cube: Cube, ax: int, total: int | None, roles: list[str],

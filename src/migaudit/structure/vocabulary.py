@@ -60,6 +60,8 @@ class Vocabulary:
     age_range_to: tuple[str, ...]
     rounded: tuple[str, ...] = ()
     measured_units: tuple[str, ...] = ()
+    split_same: tuple[str, ...] = ()
+    split_other: tuple[str, ...] = ()
 
     # --- label tests ----------------------------------------------------------------
     def is_total(self, label: str) -> bool:
@@ -119,6 +121,12 @@ class Vocabulary:
         key = _key(unit)
         return next((w for w in self.measured_units
                      if re.search(r"(?<![\w])" + re.escape(w) + r"(?![\w])", key)), None)
+    def split_side(self, label: str) -> str | None:
+        """"same" or "other" when the label is one side of a total split in two (whole words)."""
+        key = _key(label)
+        sides = [side for side, words in (("same", self.split_same), ("other", self.split_other))
+                 if any(re.search(r"(?<![\w])" + re.escape(w) + r"(?![\w])", key) for w in words)]
+        return sides[0] if len(sides) == 1 else None
 
     def role_of_name(self, name: str) -> str | None:
         key = _key(name)
@@ -152,4 +160,6 @@ def vocabulary() -> Vocabulary:
         age_range_to=_words(doc["age_words"]["range_to"]),
         rounded=_words((doc.get("rounded") or {}).get("contains")),
         measured_units=_words((doc.get("rounded") or {}).get("units")),
+        split_same=_words((doc.get("split") or {}).get("same")),
+        split_other=_words((doc.get("split") or {}).get("other")),
     )
