@@ -196,6 +196,9 @@ def _groups_not_summed(cube: Cube, s: Structure) -> None:
         why = f"the table's unit {units.unit!r} is {'an' if word[0] in 'aeiou' else 'a'} {word}: figures that do not add up"
     elif measures and all(c.role == "non_additive" for d in measures for c in d.categories):
         why = "every measure is a rate, share, average or index: figures that do not add up"
+    elif any(d.categories and all(c.role == "non_additive" for c in d.categories) for d in s.dimensions):
+        d = next(d for d in s.dimensions if d.categories and all(c.role == "non_additive" for c in d.categories))
+        why = f"every category of {d.name!r} is a rate, share, average or index: figures that do not add up"
     elif not np.any(~np.isnan(cube.values)):
         why = "the table holds no figures"
     if not why:
