@@ -84,12 +84,24 @@ def test_injected_error_found_at_its_cell(tps: Table, geo: str, failing: set[str
     assert all((geo, "2010") in _suspects(v) for v in result.violation_list)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine.localization: the one-cell tie lists every EU28 member as fixing the failing EU28 row "
-    "without the rows that pass (AT −1000 would break EA18, EA19 and EU27); only HR fixes all"))
 def test_injected_error_is_the_only_suspect(tps: Table) -> None:
+    """HR (in EU28, not in EU27 or the euro area in 2010) or the EU28 figure itself: a tie of two.
+
+    Any other member would also close the EU28 row, but breaks EU27, EA18 and EA19, which pass:
+    localization must see those rows too (the structure's inferred rules, as the audit does).
+    """
     result = audit([_with_error(tps, "HR")], cross_table=False)
-    assert {s for v in result.violation_list for s in _suspects(v)} == {("HR", "2010")}
+    assert {s for v in result.violation_list for s in _suspects(v)} == {("HR", "2010"), ("EU28", "2010")}
+    # AT is in all four groups: the tie is every country that is in all four (the euro area of
+    # 2010), never a parent (each is in one row only) nor a member of EU28 alone
+    at = audit([_with_error(tps, "AT")], cross_table=False)
+    d = Cube.of(tps).structure.dimension("geo")
+    codes = tps.dimensions[0].codes
+    failing = {v.where["geo"] for v in at.violation_list}
+    assert failing == {"EU28", "EU27", "EA19", "EA18"}
+    in_all = set.intersection(*({codes[i] for i in g.children} for g in d.groups if codes[g.parent] in failing))
+    assert "AT" in in_all and "HR" not in in_all and len(in_all) < 28
+    assert {s for v in at.violation_list for s in _suspects(v)} == {(c, "2010") for c in in_all}
 
 
 def _with_error(tps: Table, geo: str) -> Table:

@@ -249,6 +249,15 @@ def inferred_rules(cube: Cube) -> list[Rule]:
     return out
 
 
+def own_rules(cube: Cube) -> list[Rule]:
+    """The rules a table brings with it: what it states about itself and what its structure shows.
+
+    Every engine, backend and localization takes a table's rules from here, so all of them
+    check (and localize over) the same instances.
+    """
+    return [*derived_rules(cube), *inferred_rules(cube)]
+
+
 def _progress(cubes: list[Cube], show: bool) -> Iterable[Cube]:
     if not show or sum(c.values.size for c in cubes) < 1_000_000:
         return cubes
@@ -332,9 +341,8 @@ def _audit_native(items: list[Table | Path], ruleset: RuleSet, cross_table: bool
     outcomes: list[Outcome] = []
     families: dict[str, str] = {}
     for cube in _progress(cubes, progress):
-        rules = [*ruleset, *derived_rules(cube), *inferred_rules(cube)]
+        rules = [*ruleset, *own_rules(cube)]
         outs = [out for rule in rules if (out := evaluate(rule, cube)) is not None]
-        mark_assumed(cube, outs)
         outcomes += outs
         _structure_notes(cube, outs)
         if family := family_of(outs):
@@ -375,7 +383,9 @@ def family_of(outcomes: list[Outcome], skip: tuple[str, ...] = ()) -> str | None
 def assemble(tables: list[Table], cubes: list[Cube], outcomes: list[Outcome], families: dict[str, str],
              ignored: list[tuple[str, str]], ruleset: RuleSet, cross_table: bool = True,
              localize_options: LocalizeOptions | None = None, progress: bool = False) -> AuditResult:
-    """The checks every backend shares: across tables, then suspects by localization."""
+    """The checks every backend shares: assumed instances, across tables, then suspects by localization."""
+    for cube in cubes:
+        mark_assumed(cube, [o for o in outcomes if o.table == cube.table.id])
     from migaudit.engine.crosstable import cross_table_outcomes
     from migaudit.engine.localization import localize
 

@@ -248,9 +248,9 @@ def _violation_cells(problem: _Problem, v: Violation) -> list[Key]:
 
 
 def _rules_for(cube: Cube, rules: RuleSet) -> list[Rule]:
-    from migaudit.runner import derived_rules
+    from migaudit.runner import own_rules
 
-    return [*rules, *derived_rules(cube)]
+    return [*rules, *own_rules(cube)]
 
 
 def _collect_rows(problem: _Problem, cubes: list[Cube], rules: RuleSet, seeds: set[Key], cross: bool,

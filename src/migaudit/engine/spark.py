@@ -827,7 +827,7 @@ def audit_frames(
     from migaudit.engine.assumption import mark_assumed
     from migaudit.engine.crosstable import cross_table_outcomes
     from migaudit.engine.localization import localize
-    from migaudit.runner import _unique_ids, derived_rules, family_of
+    from migaudit.runner import _unique_ids, family_of, own_rules
 
     ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules) if rules is not None else load_rules()
     prepared = []
@@ -838,7 +838,7 @@ def audit_frames(
             prepared.append(prepare(*item))
     _unique_ids([p.table for p in prepared])
     ignored = list(ignored or [])
-    work = [(p, _branches(p, [*ruleset, *derived_rules(p.cube)])) for p in prepared]
+    work = [(p, _branches(p, [*ruleset, *own_rules(p.cube)])) for p in prepared]
     per_table = _outcomes(work)
     outcomes: list[Outcome] = []
     families: dict[str, str] = {}
