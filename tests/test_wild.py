@@ -22,7 +22,7 @@ from migaudit.model.cube import Cube
 from migaudit.model.table import Table
 from migaudit.readers import read
 from migaudit.report import render
-from migaudit.runner import derived_rules, inferred_rules, load_rules
+from migaudit.runner import load_rules, own_rules
 
 WILD = Path(__file__).parent / "data" / "wild"
 FILES = [row["file"] for row in csv.DictReader((WILD / "SOURCES.tsv").open(encoding="utf-8"), delimiter="\t")]
@@ -102,7 +102,7 @@ def _table(name: str) -> Table:
 def _evaluate(table: Table) -> tuple[int, list[Violation]]:
     """What `audit` checks on one table (its rules, derived and inferred ones), without localization."""
     cube = Cube.of(table)
-    outs = [o for r in [*load_rules(), *derived_rules(cube), *inferred_rules(cube)] if (o := evaluate(r, cube))]
+    outs = [o for r in [*load_rules(), *own_rules(cube)] if (o := evaluate(r, cube))]
     return sum(o.checked for o in outs), [v for o in outs for v in o.violations if v.severity == "error"]
 
 
