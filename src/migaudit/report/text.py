@@ -268,13 +268,17 @@ _UNCHECKED = "structure: no rule found anything to check"
 def _print_unchecked(result: AuditResult, out: _Printer) -> None:
     """Tables nothing was checked in, with the structure step's reason: never a silent 0 checks
     (the other reader notes wait for -v, this one does not)."""
-    rows = [(t.id, n) for t in result.tables for n in t.notes if n.startswith(_UNCHECKED)]
-    if not rows:
+    tables = [t for t in result.tables if any(n.startswith(_UNCHECKED) for n in t.notes)]
+    if not tables:
         return
     out.blank()
-    out.line(Text.assemble(("Nothing checked", "bold"), f" in {plural(len(rows), 'table')}"))
-    for tid, note in rows:
-        out.wrapped(f"{tid}: {note.removeprefix('structure: ')}", indent="  ")
+    out.line(Text.assemble(("Nothing checked", "bold"), f" in {plural(len(tables), 'table')}"))
+    for t in tables:
+        # the dimensions' own notes say why (an index, no total, …); the general line closes
+        why = [n for n in t.notes if n.startswith("structure: ") and not n.startswith(_UNCHECKED)
+               and " taken as " not in n][:3]
+        for note in why or [n for n in t.notes if n.startswith(_UNCHECKED)]:
+            out.wrapped(f"{t.id}: {note.removeprefix('structure: ')}", indent="  ")
 
 
 def _print_intervals(result: AuditResult, out: _Printer, max_rows: int) -> None:
