@@ -526,6 +526,10 @@ def _without_ratios(cube: Cube, parts: Parts) -> Parts | None:
     """
     if _units(cube).non_additive:
         return None  # the declared unit is an index, a rate, a share: nothing adds up
+    for ax in range(len(cube.dims)):
+        cats = cube.structure.dimension(ax).categories
+        if cats and all(c.role == "non_additive" for c in cats):
+            return None  # a dimension of units only ("Euro per inhabitant"): every figure is a ratio
     m_ax = cube.axis("measure")
     if m_ax is None or isinstance(parts[m_ax], (int, np.integer)):
         return parts

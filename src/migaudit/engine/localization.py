@@ -31,8 +31,12 @@ disclosure risk (warning), an empty range means the published cells leave no roo
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import warnings
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -529,7 +533,7 @@ class _Milp:
         lb = self.lb.copy()
         for k in forced:
             lb[self.n + self.zpos[k]] = 1.0
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _c_stdout_silenced():
             warnings.simplefilter("ignore", RuntimeWarning)  # the tolerance goes to HiGHS verbatim
             res = milp(self.c, integrality=self.integrality, bounds=Bounds(lb, self.ub), constraints=cons,
                        options={"time_limit": self.options.time_limit, "mip_feasibility_tolerance": 1e-9,
@@ -540,6 +544,39 @@ class _Milp:
         support = np.flatnonzero((z > 0.5) | (np.abs(delta) > 0.5))
         self.last = {self.changeable[i]: float(delta[i]) for i in support}
         return [self.changeable[i] for i in support], float(self.weights[support].sum())
+
+
+@contextlib.contextmanager
+def _c_stdout_silenced() -> Iterator[None]:
+    """HiGHS (as bundled with SciPy) prints debug lines such as
+    "HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();" with C printf,
+    whatever `disp` says (ERGO-Code/HiGHS#2783): into a report written to stdout, or a JSON
+    one. The process's file descriptor 1 goes to /dev/null while the solver runs; C's
+    buffers are flushed before it comes back, so nothing printed inside leaks out later."""
+    try:
+        fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else 1
+        saved = os.dup(fd)
+    except (OSError, ValueError, AttributeError):  # no real stdout (embedded, pytest capture): nothing to guard
+        yield
+        return
+    libc = None
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+    sys.stdout.flush()
+    if libc is not None:
+        libc.fflush(None)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+        yield
+    finally:
+        if libc is not None:
+            libc.fflush(None)
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(null)
 
 
 def _clusters(support: list[Key], rows: list[Row]) -> list[list[Key]]:

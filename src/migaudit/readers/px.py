@@ -223,8 +223,10 @@ class _Entry:
         return s + ("(" + ",".join(f'"{x}"' for x in self.sub) + ")" if self.sub else "")
 
 
-def _items(e: _Entry, source: str) -> list[str]:
-    """A keyword's value as a list: quoted strings (adjacent ones concatenated) or words, by commas."""
+def _items(e: _Entry, source: str, trailing_comma: bool = False) -> list[str]:
+    """A keyword's value as a list: quoted strings (adjacent ones concatenated) or words, by commas.
+
+    `trailing_comma`: a comma right before the `;` is allowed (the caller checks the count)."""
     out: list[str] = []
     cur: str | None = None
     last = ""
@@ -249,9 +251,13 @@ def _items(e: _Entry, source: str) -> list[str]:
         last = t.kind
     if cur is not None:
         out.append(cur)
-    elif last == ",":
+    elif last == "," and not trailing_comma:
         raise ReadError(f"{e.name} ends with a comma", source=source, where=f"line {e.line}")
     return out
+
+
+def _ends_with_comma(e: _Entry) -> bool:
+    return bool(e.value) and e.value[-1].kind == "punct" and e.value[-1].text == ","
 
 
 def _scalar(e: _Entry, source: str) -> str:
@@ -621,6 +627,10 @@ def _role(name: str, label: str) -> str | None:
     return None
 
 
+#: time scales written as a letter: SSB's Norwegian tables write TLIST(K) (kvartal) for quarters
+_SCALE_LETTERS = {"A": "A1", "Å": "A1", "H": "H1", "T": "T1", "Q": "Q1", "K": "Q1", "M": "M1", "W": "W1", "U": "W1"}
+
+
 def _timeval(e: _Entry, source: str) -> dict[str, Any]:
     """TIMEVAL: `TLIST(A1),"1994","1995"`, `TLIST(A1,"1994"-"1996")` or a plain list of times."""
     toks = e.value
@@ -637,10 +647,17 @@ def _timeval(e: _Entry, source: str) -> dict[str, Any]:
     if len(toks) < 4 or toks[1].text != "(" or toks[2].kind not in ("word", "str"):
         raise bad("TLIST without a time scale")
     scale = toks[2].text.upper()
+    if scale in _SCALE_LETTERS:
+        note = f"line {e.line}: {e.name}: time scale {toks[2].text!r} read as {_SCALE_LETTERS[scale]}"
+        scale = _SCALE_LETTERS[scale]
+    else:
+        note = ""
     if scale not in ("A1", "H1", "T1", "Q1", "M1", "W1"):
         raise bad(f"unknown time scale {toks[2].text[:10]!r}")
     k = 3
     out: dict[str, Any] = {"tlist": scale}
+    if note:
+        out["note"] = note
     if toks[k].text == ",":  # TLIST(A1,"1994"-"1996")
         shape = "".join("s" if t.kind == "str" else t.text for t in toks[k + 1:])
         if shape not in ("s)-s", "s-s)"):  # the spec's TLIST(A1, "1994")-"1996", or inside the brackets
@@ -851,6 +868,8 @@ def read(data: bytes, source: str, lang: str | None = None) -> list[Table]:
         ve, ce, te = get("VALUES", var), get("CODES", var), get("TIMEVAL", var)
         tv = _timeval(te, source) if te else None
         if tv is not None:
+            if "note" in tv:
+                notes.append(tv.pop("note"))
             timevals[var] = tv
         if ve is not None:
             labels = _items(ve, source)
@@ -864,7 +883,16 @@ def read(data: bytes, source: str, lang: str | None = None) -> list[Table]:
             raise ReadError(f'VALUES("{var}") is empty', source=source, where=f"line {ve.line if ve else line}")
         codes = labels
         if ce is not None:
-            codes = _items(ce, source)
+            # SCB's own example files write `CODES("sex")="1","2",;`: one comma too many, but the
+            # codes still pair one to one with VALUES, so nothing is guessed
+            codes = _items(ce, source, trailing_comma=True)
+            if _ends_with_comma(ce):
+                if len(codes) != len(labels):
+                    raise ReadError(f"{ce.name} ends with a comma: {len(codes)} codes and an empty one for "
+                                    f"the {len(labels)} values of VALUES(\"{var}\")", source=source,
+                                    where=f"line {ce.line}", expected=f"{len(labels)} codes")
+                notes.append(f"line {ce.line}: {ce.name} ends with a comma before ';': "
+                             f"read as its {len(codes)} codes, one per value")
             if len(codes) != len(labels):
                 raise ReadError(
                     f'CODES("{var}") has {len(codes)} codes but VALUES("{var}") has {len(labels)} values',
@@ -959,7 +987,7 @@ def read(data: bytes, source: str, lang: str | None = None) -> list[Table]:
         if key == "HIERARCHIES" and len(sub) == 1:
             hierarchies[sub[0]] = e
             continue
-        items = _items(e, source) if key not in ("TIMEVAL",) else []
+        items = _items(e, source, trailing_comma=key == "CODES") if key not in ("TIMEVAL",) else []
         val: Any = items[0] if len(items) == 1 else items
         if key in ("VALUENOTE", "VALUENOTEX") and len(sub) == 2:
             valuenotes.append({"variable": sub[0], "value": sub[1], "text": " ".join(items), "mandatory": key.endswith("X")})
@@ -1018,7 +1046,7 @@ def read(data: bytes, source: str, lang: str | None = None) -> list[Table]:
             meta[k_meta] = obj
     translations: dict[str, dict[str, Any]] = {}
     for e in lang_entries:
-        items = (_items(e, source) if e.key not in ("TIMEVAL", "HIERARCHIES")
+        items = (_items(e, source, trailing_comma=e.key == "CODES") if e.key not in ("TIMEVAL", "HIERARCHIES")
                  else [" ".join(t.text for t in e.value)])
         translations.setdefault(e.lang or "", {})[e.name.replace(f"[{e.lang}]", "")] = items[0] if len(items) == 1 else items
     if translations:

@@ -196,6 +196,9 @@ def _groups_not_summed(cube: Cube, s: Structure) -> None:
         why = f"the table's unit {units.unit!r} is {'an' if word[0] in 'aeiou' else 'a'} {word}: figures that do not add up"
     elif measures and all(c.role == "non_additive" for d in measures for c in d.categories):
         why = "every measure is a rate, share, average or index: figures that do not add up"
+    elif any(d.categories and all(c.role == "non_additive" for c in d.categories) for d in s.dimensions):
+        d = next(d for d in s.dimensions if d.categories and all(c.role == "non_additive" for c in d.categories))
+        why = f"every category of {d.name!r} is a rate, share, average or index: figures that do not add up"
     elif not np.any(~np.isnan(cube.values)):
         why = "the table holds no figures"
     if not why:
@@ -324,7 +327,7 @@ def _ratio_unit(cube: Cube, dim: str, code: str) -> str | None:
     if isinstance(unit, dict):
         if str(unit.get("type", "")).lower() == "ratio":
             return "unit type 'ratio' in the file"
-        for key in ("base", "label", "symbol"):
+        for key in ("base", "label", "symbol", "type"):  # ONS writes "type": "Index"
             if v.non_additive_word(str(unit.get(key, ""))) is not None:
                 return f"unit {unit.get(key)!r} in the file"
     measures = [d for d in cube.dims if d.role == "measure"]
@@ -353,7 +356,8 @@ def _total(cube: Cube, ax: int, roles: list[str], ev: list[list[str]]) -> int | 
     by_label = [i for i in free if is_total_label(plain[i]) or v.is_total(plain[i])
                 or (named and _stem(plain[i]) in named and _stem(plain[i]) != label_key(plain[i]))]
     by_code = [i for i in free if v.is_total_code(d.codes[i]) and d.codes[i] != d.labels[i]
-               and parse_age(d.labels[i]) is None and label_key(d.labels[i]) not in v.sex_labels]
+               and parse_age(d.labels[i]) is None and label_key(d.labels[i]) not in v.sex_labels
+               and not _names_a_leaf(cube, ax, d.labels[i])]
     for found, why in ((by_elim, "PX ELIMINATION names it"), (by_label, "label {label!r} (total vocabulary)"),
                        (by_code, "code {code!r} (a total code)")):
         if len(found) == 1:
@@ -367,6 +371,24 @@ def _total(cube: Cube, ax: int, roles: list[str], ev: list[list[str]]) -> int | 
         if len(found) > 1:
             return None
     return None
+
+
+def _names_a_leaf(cube: Cube, ax: int, label: str) -> bool:
+    """True when `label` names one country or region of a dated classification (no children).
+
+    SSB's country code of Norway is "000", which the vocabulary also lists as a total code:
+    "Norge" is then one citizenship among 275, never their total."""
+    role = cube.dims[ax].role
+    if role not in ("citizenship", "region"):
+        return False
+    from migaudit.knowledge.classification import classifications_for
+
+    year = _year_of(cube.table)
+    for c in classifications_for(role, year):
+        code = c.resolve(label, year)
+        if code is not None:
+            return not c.children(code, year)
+    return False
 
 
 def _file_hierarchy(cube: Cube, ax: int, hier: dict, roles: list[str], ev: list[list[str]],
@@ -528,6 +550,8 @@ def _printed_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev
         unknown_span.append(h)
         ev[h].append("printed layout: a subtotal row, but no residual row closes its group")
     member_of.update({i: -1 for i in _classification_aggregates(cube, ax, total, roles, ev, out)})
+    if not member_of:
+        member_of.update({i: -1 for i in _nested_codes(cube, ax, total, roles, ev, out)})
     not_parts = _country_stand_ins(labels, country or {}, member_of, ev)
     if unknown_span:
         shown = ", ".join(repr(labels[h]) for h in unknown_span[:3])
@@ -545,6 +569,9 @@ def _printed_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev
     op, reason = "==", ""
     if selections:
         op, reason = ">=", "some categories are a selection (of which): the rest is not shown"
+    elif any(g.evidence.startswith("codes nest") for g in out.groups):
+        op, reason = ">=", ("the region codes nest (a county and some of its municipalities): "
+                            "whether every region of the total is shown is not known")
     else:
         op, reason = _coverage(cube, ax, total, parts)
     evidence = "label vocabulary: the total and the categories beside it"
@@ -634,6 +661,40 @@ def _classification_aggregates(cube: Cube, ax: int, total: int | None, roles: li
             elif len(kids) >= 2:
                 out.groups.append(Aggregate(total, tuple(kids), ">=", f"classification {cls.name}",
                                             f"the table shows {len(kids)} of its members"))
+    return members
+
+
+def _nested_codes(cube: Cube, ax: int, total: int | None, roles: list[str], ev: list[list[str]],
+                  out: DimensionStructure) -> set[int]:
+    """Region codes that nest by prefix (SCB "01" Stockholm county ⊃ "0114" Upplands Väsby,
+    NUTS "IE1" ⊃ "IE11"): each code shown with some of its longer codes is checked against them
+    as a bound, since nothing says the table shows all of them; returns the nested members.
+
+    Only fixed-width codes of at least two characters are parents, so "1" is never read as the
+    parent of "10"-"15"."""
+    d = cube.dims[ax]
+    if d.role != "region" or total is None:
+        return set()
+    free = [i for i in range(len(d)) if roles[i] in ("part", "aggregate") and i != total]
+    codes = {i: str(d.codes[i]).strip() for i in free}
+    if len({len(c) for c in codes.values()}) < 2 or not all(c.isalnum() for c in codes.values()):
+        return set()
+    kids: dict[int, list[int]] = {}
+    for i, c in codes.items():
+        parents = [j for j, p in codes.items() if j != i and len(p) >= 2 and len(p) < len(c) and c.startswith(p)]
+        if parents:
+            kids.setdefault(max(parents, key=lambda j: len(codes[j])), []).append(i)
+    members: set[int] = set()
+    for p, ks in kids.items():
+        members |= set(ks)
+        roles[p] = "aggregate"
+        ev[p].append(f"codes nest: {', '.join(repr(codes[k]) for k in ks[:3])}{' …' if len(ks) > 3 else ''} "
+                     f"begin with {codes[p]!r}")
+        for k in ks:
+            ev[k].append(f"code {codes[k]!r} begins with {codes[p]!r}")
+        out.groups.append(Aggregate(p, tuple(ks), ">=", f"codes nest under {codes[p]!r}",
+                                    f"the table shows {len(ks)} codes under {codes[p]!r}; "
+                                    "whether they are all of it is not known"))
     return members
 
 
