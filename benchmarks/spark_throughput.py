@@ -112,6 +112,7 @@ def main() -> None:
         t1 = time.perf_counter()
         found = audit_spark(df, rules, spark=spark, meta=meta, cross_table=False)
         seconds = time.perf_counter() - t1
+        found.unpersist()
         rows = info["rows"]
         print(json.dumps({
             "rows": rows, "dense_cells": info["dense_cells"], "parquet_mb": round(size / 2**20),

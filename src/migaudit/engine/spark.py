@@ -207,8 +207,9 @@ def prepare(df: DataFrame, meta: dict[str, Any] | None = None, table_id: str | N
     for ax, d in enumerate(cube.dims):
         if d.name in names and len(d.codes) > _MAP_LOOKUP:
             # many categories: a broadcast hash join (a literal map is scanned linearly per row)
-            lut_df = df.sparkSession.createDataFrame([(c, i) for i, c in enumerate(d.codes)],
-                                                     f"`_code{ax}` string, `_x{ax}` int")
+            # built in the JVM from a literal (a Python list would go through a Python worker)
+            lut_df = df.sparkSession.range(len(d.codes)).selectExpr(
+                f"element_at({_sql(list(d.codes))}, CAST(id AS INT) + 1) AS _code{ax}", f"CAST(id AS INT) AS _x{ax}")
             df = df.join(F.broadcast(lut_df), F.col(d.name).cast("string") == F.col(f"_code{ax}"), "left")
             exprs.append(F.col(f"_x{ax}"))
         elif d.name in names:
@@ -229,6 +230,8 @@ def prepare(df: DataFrame, meta: dict[str, Any] | None = None, table_id: str | N
     has_symbols = bool(symbols_seen - {""}) if has_symbol else True
     if table.size <= SMALL_CELLS:
         cells = cells.coalesce(1)  # a small table: no shuffle per rule (one partition is clustered by any key)
+    else:  # every rule branch reads the indexed cells: read and index the Parquet once
+        cells = cells.persist()
     return _Prepared(table, cube, cells, has_symbols)
 
 
@@ -522,7 +525,8 @@ def _sign_branch(rule: Rule, p: _Prepared) -> _Branch | None:
     cells = p.cells
     if (cond := _where(parts, ())) is not None:
         cells = cells.filter(cond)
-    expected = "greatest(bround(_v, 0), 0D)" if rule.integer else "greatest(_v, 0D)"
+    # rint: round half to even like numpy, on the double (bround goes through a BigDecimal per cell)
+    expected = "greatest(rint(_v), 0D)" if rule.integer else "greatest(_v, 0D)"
     bad = f"(CASE WHEN _v IS NULL OR isnan(_v) THEN {ABSENT} ELSE 0 END)"
     key = [f"_x{b}" for b in range(len(cube.dims))]
     out = cells.selectExpr(f"array({', '.join(key)}) AS _k", "-1 AS _aux", "_v AS _a", f"{expected} AS _e",
@@ -579,6 +583,12 @@ class SparkAudit:
         for f in frames[1:]:
             out = out.unionByName(f)
         return out
+
+    def unpersist(self) -> None:
+        """Free the cached cells of large tables (kept so that `findings` does not re-read them)."""
+        for p, _ in self._work:
+            if p.table.size > SMALL_CELLS:
+                p.cells.unpersist()
 
 
 def _branches(p: _Prepared, rules: list[Rule]) -> list[_Branch]:
@@ -1055,5 +1065,7 @@ def audit_with(items: list[Path | str], ruleset: RuleSet, cross_table: bool = Tr
             others.append(item)
     tables, more = collect(others) if others else ([], [])
     items_: list[Any] = [*frames, *tables]
-    return audit_frames(items_, ruleset, cross_table=cross_table, ignored=ignored + more, spark=spark,
-                        cross_table_on=cross_table_on).result
+    found = audit_frames(items_, ruleset, cross_table=cross_table, ignored=ignored + more, spark=spark,
+                         cross_table_on=cross_table_on)
+    found.unpersist()
+    return found.result
