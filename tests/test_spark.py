@@ -67,14 +67,17 @@ def cross(result) -> list[tuple]:
             for o in result.outcomes if o.rule.kind == "cross_table"]
 
 
-def test_example_release_same_report(spark):
+def test_example_release_same_report(spark, monkeypatch):
     """Every rule, count, violation, suspect and cross-table check of the bundled release;
     the cross-table checks as a Spark join of canonical keys (not the driver's dense copies)."""
-    from migaudit.engine.spark import audit_with
+    from functools import partial
 
+    from migaudit.engine import spark as engine
+
+    monkeypatch.setattr(engine, "audit_with", partial(engine.audit_with, spark=spark, cross_table_on="spark"))
     release = [example_release()]
     dense = run_audit(release, [])
-    on_spark = audit_with(release, RULES, spark=spark, cross_table_on="spark")
+    on_spark = run_audit(release, [], engine="spark")
     assert len(cross(dense)) > 10 and any(o[0] == "parts_match_whole" for o in cross(dense))
     assert cross(on_spark) == cross(dense)
     assert len(dense.violation_list) > 50
