@@ -15,6 +15,10 @@ file, side by side in one run (the machine may be shared: compare ratios, not se
   mem_ratio   peak RSS of the audit / peak RSS of the plain reader     target ≤ 2
 With --read-only the first process only reads FILE with migaudit (`readers.read`): the
 reader's own cost against the plain reader, without engine or localization.
+With --baseline SRC (the `src` folder of another revision, e.g. `git archive main | tar -x`)
+the audit also runs with that code on every file, side by side, and the run stops unless
+both reports are identical (every finding, suspect and warning): speed-ups may not change
+results. `baseline_s` is that audit's wall time.
 Peak RSS from `/usr/bin/time -f %M`. Nothing here is a test: it prints figures.
 """
 
@@ -205,6 +209,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="runs per process timing (median)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--reuse", action="store_true", help="keep files already written in --out (same --cells)")
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="src folder of another revision: audit with it too and require identical reports")
     ap.add_argument("--read-only", action="store_true",
                     help="time a process that only reads FILE with migaudit (readers.read) instead of the audit")
     args = ap.parse_args()
@@ -228,11 +234,15 @@ def main() -> None:
         if args.read_only:
             audit_cmd = [sys.executable, "-c", "import sys; from migaudit.readers import read; read(sys.argv[1])", str(f)]
         plain_cmd = [sys.executable, "-c", PLAIN[fmt], str(f), str(_cells(f, fmt, n))]
-        a, p = [], []
+        a, p, b = [], [], []
         for _ in range(args.repeat):  # side by side, so both see the same load
             p.append(timed(plain_cmd))
             subprocess.run(["true"], env=env)
             a.append(_timed_env(audit_cmd, env))
+            if args.baseline and not args.read_only:
+                base_cmd = [*audit_cmd[:-1], str(out / "report-baseline.json")]
+                b.append(_timed_env(base_cmd, dict(env, PYTHONPATH=str(args.baseline.resolve()))))
+                _same_reports(out / "report.json", out / "report-baseline.json", name)
         plain_s = statistics.median(x[0] for x in p)
         audit_s = statistics.median(x[0] for x in a)
         engine_s = 0.0 if args.read_only else eng["+symbols" if "+symbols" in name else ""]
@@ -243,6 +253,10 @@ def main() -> None:
                "audit_mb": max(x[1] for x in a), "plain_mb": max(x[1] for x in p),
                "mem_ratio": round(max(x[1] for x in a) / max(x[1] for x in p), 2),
                "violations": len(report["violations"]), "warnings": len(report.get("warnings", []))}
+        if b:
+            row["baseline_s"] = round(statistics.median(x[0] for x in b), 2)
+            row["baseline_mb"] = max(x[1] for x in b)
+            row["same_report"] = True
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
     result = {"cells": parse_cells(args.cells), "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
@@ -257,6 +271,19 @@ def main() -> None:
                   f"| {r['audit_mb']} | {r['plain_mb']} | {r['mem_ratio']} |")
 
 
+def _same_reports(new: Path, old: Path, name: str) -> None:
+    """Stop the run unless the two JSON reports agree in everything but the version line.
+
+    Fields the baseline does not have yet are left out (the contract only ever adds fields).
+    """
+    a, b = _common(json.loads(new.read_text()), json.loads(old.read_text()))
+    a.pop("migaudit", None)
+    b.pop("migaudit", None)
+    if a != b:
+        diff = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+        raise SystemExit(f"{name}: the report differs from the baseline's in {diff}")
+
+
 def _cells(f: Path, fmt: str, n: int) -> int:
     return n
 
@@ -268,6 +295,18 @@ def _timed_env(cmd: list[str], env: dict[str, str]) -> tuple[float, int, int]:
     if p.returncode not in (0, 1):
         raise SystemExit(f"{cmd}: exit {p.returncode}\n{p.stderr[-2000:]}")
     return wall, int(p.stderr.strip().splitlines()[-1]) // 1024, p.returncode
+
+
+def _common(new: object, old: object) -> tuple[object, object]:
+    """`new` without the keys `old` lacks, at every level (lists element by element)."""
+    if isinstance(new, dict) and isinstance(old, dict):
+        pairs = {k: _common(new[k], old[k]) if k in old else None for k in new}
+        return ({k: p[0] for k, p in pairs.items() if p is not None},
+                {k: (pairs[k][1] if pairs.get(k) is not None else v) for k, v in old.items()})
+    if isinstance(new, list) and isinstance(old, list) and len(new) == len(old):
+        both = [_common(x, y) for x, y in zip(new, old, strict=True)]
+        return [x for x, _ in both], [y for _, y in both]
+    return new, old
 
 
 if __name__ == "__main__":

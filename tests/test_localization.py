@@ -86,6 +86,8 @@ def test_single_error_is_named_or_inside_an_honest_tie(data):
     new = ERRORS[data.draw(st.sampled_from(sorted(ERRORS)))](int(original))
     if new == original or original != int(original):
         return
+    if (t.id, tuple(sorted(_where(t, idx).items()))) in _known(t.id):
+        return  # a cell of the published table's own inconsistency: one change no longer explains all
     t.values[idx] = new
     r = migaudit.audit([t], _rules(), cross_table=False)
     failing = [v for v in r.violation_list if v.severity in ("error", "warning")]

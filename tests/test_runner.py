@@ -61,11 +61,11 @@ def test_json_contract_fields(release_json):
     assert {"table", "where", "codes", "symbol", "lower", "upper"} <= set(release_json["intervals"][0])
     assert release_json["warnings"] == []
     assert {"id", "title", "source", "family", "cells"} <= set(release_json["tables"][0])
-    assert {"id", "table", "severity", "checked", "passed", "failed", "skipped"} <= set(release_json["rules"][0])
+    assert {"id", "table", "severity", "checked", "passed", "failed", "skipped", "assumed"} <= set(release_json["rules"][0])
     v = release_json["violations"][0]
     assert {"rule", "severity", "table", "where", "expected", "actual", "imbalance", "tolerance", "message",
             "suspects"} <= set(v)
-    assert set(release_json["summary"]) == {"tables", "cells", "rules", "checked", "errors", "warnings", "infos"}
+    assert set(release_json["summary"]) == {"tables", "cells", "rules", "checked", "assumed", "errors", "warnings", "infos"}
 
 
 def _release_copy(tmp_path: Path) -> Path:

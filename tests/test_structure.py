@@ -476,3 +476,33 @@ def test_a_table_whose_unit_is_an_index_is_never_summed() -> None:
     assert not [o for o in result.outcomes if o.rule.kind == "hierarchy"]
     counts = read(Path(__file__).resolve().parent / "data" / "real" / "se_BE0101F1nilSymbol.px")[0]
     assert units_of(counts).non_additive is None
+
+
+# --- groups the table shows but no sum checks say so (issue 11: never a silent 0 checks) ---
+REAL = Path(__file__).resolve().parent / "data" / "real"
+
+
+@pytest.mark.parametrize(("path", "why"), [
+    (REAL / "se_PR0101B3hier.px", "the table's unit 'Index' is an index"),   # CPI with PX HIERARCHIES
+    (REAL / "se_HA0201E8.px", "the table's unit 'index' is an index"),       # import volume index, ELIMINATION
+    (REAL / "au_abs_hierarchy.json", "the table holds no figures"),          # JSON-stat `child`, no values
+])
+def test_groups_that_are_never_summed_say_why_in_preview_and_report(path: Path, why: str) -> None:
+    from click.testing import CliRunner
+
+    from migaudit.cli import cli
+    from migaudit.report import render
+
+    table = read(path)[0]
+    (d,) = [d for d in Cube.of(table).structure.dimensions if d.groups]
+    assert d.note.endswith(f"{why}: figures that do not add up, so these groups are shown but never checked") \
+        or d.note == f"{why}, so these groups are shown but never checked"
+    preview = " ".join(CliRunner().invoke(cli, ["read", str(path)]).output.split())
+    assert f"! {why}" in preview and "shown but never checked" in preview
+    result = audit([table], cross_table=False)
+    assert not [o for o in result.outcomes if o.rule.kind == "hierarchy" and o.checked]
+    assert "shown but never checked" in render(result, "markdown")
+
+
+def test_a_counts_table_gets_no_such_note(finland: Table) -> None:
+    assert not any("never checked" in d.note for d in Cube.of(finland).structure.dimensions)

@@ -155,8 +155,9 @@ def audit_cmd(paths: tuple[Path, ...], rules: tuple[Path, ...], fmt: str, output
     for p in targets:
         if not p.exists():
             raise MigauditError("no such file or folder", source=str(p))
+    progress = sys.stderr.isatty() and not quiet  # spinners on a terminal only, never under --quiet
     result = run_audit(targets, list(rules), backend=backend, cross_table=not no_cross_table,
-                       progress=sys.stderr.isatty(), engine=engine, spark_master=spark_master)
+                       progress=progress, engine=engine, spark_master=spark_master)
     if fmt == "text" and output is None:
         from rich.console import Console
 
@@ -164,7 +165,10 @@ def audit_cmd(paths: tuple[Path, ...], rules: tuple[Path, ...], fmt: str, output
 
         print_report(result, Console(), verbose=verbose, quiet=quiet)
     else:
-        text = render(result, fmt, **({"verbose": verbose, "quiet": quiet} if fmt == "text" else {}))
+        from migaudit.runner import _step
+
+        with _step(f"writing the {fmt} report", progress):
+            text = render(result, fmt, **({"verbose": verbose, "quiet": quiet} if fmt == "text" else {}))
         if output is None:
             click.echo(text, nl=False)
         else:

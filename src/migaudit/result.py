@@ -63,10 +63,12 @@ class AuditResult:
 
         rows = [
             {"rule": o.rule.id, "table": o.table, "kind": o.rule.kind, "severity": o.rule.severity,
-             "checked": o.checked, "passed": o.passed, "failed": o.failed, "skipped": o.skipped}
+             "checked": o.checked, "passed": o.passed, "failed": o.failed, "skipped": o.skipped,
+             "assumed": o.assumed}
             for o in self.outcomes
         ]
-        return pd.DataFrame(rows, columns=["rule", "table", "kind", "severity", "checked", "passed", "failed", "skipped"])
+        return pd.DataFrame(rows, columns=["rule", "table", "kind", "severity", "checked", "passed", "failed", "skipped",
+                                           "assumed"])
 
     def count(self, severity: str) -> int:
         return sum(1 for v in self.violation_list if v.severity == severity)
@@ -99,7 +101,7 @@ class AuditResult:
             ],
             "rules": [
                 {"id": o.rule.id, "kind": o.rule.kind, "table": o.table, "severity": o.rule.severity, "checked": o.checked,
-                 "passed": o.passed, "failed": o.failed, "skipped": o.skipped}
+                 "passed": o.passed, "failed": o.failed, "skipped": o.skipped, "assumed": o.assumed}
                 for o in self.outcomes
             ],
             "violations": [_violation_dict(v) for v in self.violation_list],
@@ -111,6 +113,7 @@ class AuditResult:
                 "cells": sum(t.size for t in self.tables),
                 "rules": len({o.rule.id for o in self.outcomes}),
                 "checked": sum(o.checked for o in self.outcomes),
+                "assumed": sum(o.assumed for o in self.outcomes),
                 "errors": self.count("error"),
                 "warnings": self.count("warning"),
                 "infos": self.count("info"),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from migaudit.engine.assumption import mark_assumed
 from migaudit.engine.dense import Outcome, evaluate
 from migaudit.errors import ReadError, RuleError
 from migaudit.model.cube import Cube
@@ -248,6 +249,15 @@ def inferred_rules(cube: Cube) -> list[Rule]:
     return out
 
 
+def own_rules(cube: Cube) -> list[Rule]:
+    """The rules a table brings with it: what it states about itself and what its structure shows.
+
+    Every engine, backend and localization takes a table's rules from here, so all of them
+    check (and localize over) the same instances.
+    """
+    return [*derived_rules(cube), *inferred_rules(cube)]
+
+
 def _progress(cubes: list[Cube], show: bool) -> Iterable[Cube]:
     if not show or sum(c.values.size for c in cubes) < 1_000_000:
         return cubes
@@ -328,10 +338,13 @@ def _audit_native(items: list[Table | Path], ruleset: RuleSet, cross_table: bool
         tables, ignored = collect(items)
     _require_tables(tables, items)
     cubes = [Cube.of(t) for t in tables]
+    with _step("inferring structure", progress):  # seconds at 10M cells: said on the terminal
+        for cube in cubes:
+            _ = cube.structure  # cached on the cube; the rule loop below uses it
     outcomes: list[Outcome] = []
     families: dict[str, str] = {}
     for cube in _progress(cubes, progress):
-        rules = [*ruleset, *derived_rules(cube), *inferred_rules(cube)]
+        rules = [*ruleset, *own_rules(cube)]
         outs = [out for rule in rules if (out := evaluate(rule, cube)) is not None]
         outcomes += outs
         _structure_notes(cube, outs)
@@ -347,7 +360,7 @@ def _structure_notes(cube: Cube, outs: list[Outcome]) -> None:
     So a table the audit cannot check says why in every report, never a silent 0 checks.
     """
     notes = cube.structure.notes()
-    if not any(o.checked or o.skipped for o in outs):
+    if not any(o.checked or o.skipped or o.assumed for o in outs):
         notes.append("structure: no rule found anything to check in this table (no total with its parts, "
                      "no known measures); `migaudit read` shows the inferred structure")
     for note in notes:
@@ -364,7 +377,7 @@ def family_of(outcomes: list[Outcome], skip: tuple[str, ...] = ()) -> str | None
     per_family: Counter[tuple[bool, str]] = Counter()
     for out in outcomes:
         if out.rule.family not in skip:
-            per_family[(out.rule.names_table, out.rule.family)] += out.checked + out.skipped
+            per_family[(out.rule.names_table, out.rule.family)] += out.checked + out.skipped + out.assumed
     if not per_family:
         return None
     return max(per_family, key=lambda k: (k[0], per_family[k]))[1]
@@ -373,7 +386,9 @@ def family_of(outcomes: list[Outcome], skip: tuple[str, ...] = ()) -> str | None
 def assemble(tables: list[Table], cubes: list[Cube], outcomes: list[Outcome], families: dict[str, str],
              ignored: list[tuple[str, str]], ruleset: RuleSet, cross_table: bool = True,
              localize_options: LocalizeOptions | None = None, progress: bool = False) -> AuditResult:
-    """The checks every backend shares: across tables, then suspects by localization."""
+    """The checks every backend shares: assumed instances, across tables, then suspects by localization."""
+    for cube in cubes:
+        mark_assumed(cube, [o for o in outcomes if o.table == cube.table.id])
     from migaudit.engine.crosstable import cross_table_outcomes
     from migaudit.engine.localization import localize
 

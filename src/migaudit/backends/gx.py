@@ -302,11 +302,10 @@ def validate_table(table: Table, ruleset: RuleSet, context: Any = None) -> tuple
 
 
 def _derived(cube: Cube) -> list[Rule]:
-    try:
-        from migaudit.runner import derived_rules
-    except ImportError:
-        return []
-    return derived_rules(cube)
+    """The rules a table brings with it (`runner.own_rules`)."""
+    from migaudit.runner import own_rules
+
+    return own_rules(cube)
 
 
 def _first_family(ruleset: RuleSet) -> str:

@@ -50,7 +50,7 @@ from migaudit.rules.ruleset import Rule, RuleSet, load_rule_file, load_rules
 FORMS = ("long", "wide")
 #: table metadata the engine reads (singleton measure/period, coverage, partial groups)
 _SPEC_META = ("measure", "reference_period", "covers_country", "subsets", "groups", "derived_categories")
-#: `rules` statistic of the rules a table states about itself (runner.derived_rules)
+#: `rules` statistic of the rules a table brings with it (runner.own_rules)
 DERIVED = "table:derived"
 _LABEL = "_label"
 _SYMBOL = "_symbol"
@@ -217,13 +217,11 @@ def _rebuild(df: pd.DataFrame, spec: dict[str, Any] | None, form: str) -> _Rebui
     return rebuilt
 
 
-def derived_rules(cube: Cube) -> list[Rule]:
-    """The rules a table states about itself (a change column = the difference of two periods)."""
-    try:
-        from migaudit.runner import derived_rules as derive
-    except ImportError:
-        return []
-    return derive(cube)
+def own_rules(cube: Cube) -> list[Rule]:
+    """The rules a table brings with it (`runner.own_rules`: stated by the table, inferred from its structure)."""
+    from migaudit.runner import own_rules as rules_of
+
+    return rules_of(cube)
 
 
 @lru_cache(maxsize=32)
@@ -292,7 +290,7 @@ def migaudit_rule(df: pd.DataFrame, *, rule: str, rules: str | None = None, tabl
     """False at the cells of every instance of migaudit rule `rule` that fails (at or above `fail_on`)."""
     rebuilt = _rebuild(df, table, form)
     if rules == DERIVED:
-        found = [d for d in derived_rules(rebuilt.cube) if d.id == rule]
+        found = [d for d in own_rules(rebuilt.cube) if d.id == rule]
         if not found:
             return True
         r = found[0]
@@ -335,7 +333,7 @@ def schema_for(rules: RuleSet | None = None, table: Table | None = None, form: s
         raise ValueError(f"form must be one of {FORMS}, not {form!r}")
     ruleset = load_rules() if rules is None else rules
     spec = table_spec(table) if table is not None else None
-    own = derived_rules(Cube.of(table)) if table is not None else []
+    own = own_rules(Cube.of(table)) if table is not None else []
     symbol_check = pa.Check.isin(list(sym.TEXT))
     columns: dict[str, pa.Column] = {}
     if table is not None:
@@ -483,7 +481,7 @@ def validate_table(table: Table, ruleset: RuleSet) -> tuple[list[Outcome], list[
     by_rule: dict[str, list[Violation]] = {}
     for v in violations:
         by_rule.setdefault(v.rule, []).append(v)
-    for r in [*ruleset, *derived_rules(Cube.of(table))]:
+    for r in [*ruleset, *own_rules(Cube.of(table))]:
         if r.id not in found:
             continue
         out = found[r.id][0]

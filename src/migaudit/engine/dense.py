@@ -25,10 +25,19 @@ if TYPE_CHECKING:  # pandas is imported where a frame is made: `import migaudit`
 _EPS = 1e-9
 #: at most this many violations are itemised per rule and table (all are counted)
 MAX_VIOLATIONS = 10_000
-#: keep every instance on the outcomes (for residual frames); set by `evaluate(residuals=True)`
-KEEP_RESIDUALS = False
-#: itemise only error and warning violations (localization re-checks many times)
-ERRORS_ONLY = False
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """How much of an evaluation to keep, passed down to every evaluator (never a global)."""
+
+    #: keep every instance on the outcome (for `Outcome.residual_frame()`)
+    residuals: bool = False
+    #: itemise only error and warning violations (localization re-checks many times)
+    errors_only: bool = False
+
+
+PLAIN = Evaluation()
 
 
 @dataclass
@@ -65,6 +74,8 @@ class Outcome:
     passed: int = 0
     failed: int = 0
     skipped: int = 0
+    #: instances the reader relied on to read the cells (web text): not checked, not passed
+    assumed: int = 0
     violations: list[Violation] = field(default_factory=list)
     #: every instance (not just failures), kept when evaluated with residuals=True
     _instances: tuple | None = field(default=None, repr=False)
@@ -234,7 +245,7 @@ def identity_plan(rule: Rule, cube: Cube) -> tuple[int, dict[str, int | None], i
     return ax, index, sum_ax, parts
 
 
-def evaluate_identity(rule: Rule, cube: Cube) -> Outcome | None:
+def evaluate_identity(rule: Rule, cube: Cube, how: Evaluation = PLAIN) -> Outcome | None:
     plan = identity_plan(rule, cube)
     if plan is None:
         return None
@@ -327,7 +338,7 @@ def evaluate_identity(rule: Rule, cube: Cube) -> Outcome | None:
         first_parts[sum_ax] = -1  # summed over: no single category
     if rule.lhs[0].coef < 0:
         members = [(-c, p) for c, p in members]
-    out = _finish(rule, cube, actual, expected, bad, tol, first_parts, downgraded, None, members)
+    out = _finish(rule, cube, actual, expected, bad, tol, first_parts, downgraded, None, members, how=how)
     _describe(out, rule, whole_missing, cube)
     return out
 
@@ -440,7 +451,7 @@ def hierarchy_plan(rule: Rule, cube: Cube) -> tuple[int, list, Parts] | None:
     return ax, groups, parts
 
 
-def evaluate_hierarchy(rule: Rule, cube: Cube) -> Outcome | None:
+def evaluate_hierarchy(rule: Rule, cube: Cube, how: Evaluation = PLAIN) -> Outcome | None:
     plan = hierarchy_plan(rule, cube)
     if plan is None:
         return None
@@ -467,12 +478,17 @@ def evaluate_hierarchy(rule: Rule, cube: Cube) -> Outcome | None:
         # no cell (.) counts 0; a suppressed child (:) is unknown but >= 0, so the known
         # children give a lower bound for the parent; a suppressed parent is skipped
         cf = gather(flags, cp)
-        cv = np.where(cf & (ABSENT | BOUND), 0.0, gather(cube.values, cp))
+        cv = gather(cube.values, cp)
+        if np.may_share_memory(cv, cube.values):
+            cv = cv.copy()  # a view of the cube: never change the published numbers
+        np.putmask(cv, (cf & (ABSENT | BOUND)) != 0, 0.0)  # in place: no second slab of children
         expected = np.add.reduceat(cv, offsets, axis=pos)
-        present = np.add.reduceat((cf & ABSENT) == 0, offsets, axis=pos)
+        del cv  # the children's slab is the largest array here: gone before the checks
+        # uint8 reductions throughout (a sum over bools would cast the children's slab to int64)
+        none_present = np.bitwise_and.reduceat(cf, offsets, axis=pos) & np.uint8(ABSENT)
         child_bits = np.bitwise_or.reduceat(cf & ~np.uint8(ABSENT), offsets, axis=pos)
-        bad = gather(flags, pp) | (child_bits & UNKNOWN)
-        bad = np.where(present == 0, bad | ABSENT, bad).astype(np.uint8)
+        del cf
+        bad = gather(flags, pp) | (child_bits & UNKNOWN) | none_present
         child_bound = (child_bits & BOUND) != 0
     shape = [1] * actual.ndim
     shape[pos] = len(groups)
@@ -493,7 +509,7 @@ def evaluate_hierarchy(rule: Rule, cube: Cube) -> Outcome | None:
         sizes = np.asarray([1 + len(g[1]) for g in groups], dtype=float) * _units(cube).half_unit
         tol = np.broadcast_to(np.maximum(rule.tolerance, sizes).reshape(shape), actual.shape)
     out = _finish(rule, cube, actual, expected, bad, tol, pp, None, ge_b, [(1.0, pp)],
-                  (ax, pos, [g[1] for g in groups]))
+                  (ax, pos, [g[1] for g in groups]), how=how)
     for v in out.violations:
         rel = "at least" if v.message == ">=" else "the sum of its"
         v.message = (f"{v.where.get(cube.dims[ax].name, '?')} should be {rel} {len(v.cells) - 1} "
@@ -510,6 +526,10 @@ def _without_ratios(cube: Cube, parts: Parts) -> Parts | None:
     """
     if _units(cube).non_additive:
         return None  # the declared unit is an index, a rate, a share: nothing adds up
+    for ax in range(len(cube.dims)):
+        cats = cube.structure.dimension(ax).categories
+        if cats and all(c.role == "non_additive" for c in cats):
+            return None  # a dimension of units only ("Euro per inhabitant"): every figure is a ratio
     m_ax = cube.axis("measure")
     if m_ax is None or isinstance(parts[m_ax], (int, np.integer)):
         return parts
@@ -578,23 +598,24 @@ def sign_parts(rule: Rule, cube: Cube) -> Parts | None:
     return parts
 
 
-def evaluate_sign(rule: Rule, cube: Cube) -> Outcome | None:
+def evaluate_sign(rule: Rule, cube: Cube, how: Evaluation = PLAIN) -> Outcome | None:
     parts = sign_parts(rule, cube)
     if parts is None:
         return None
     actual = gather(cube.values, parts)
     # thousands with a decimal, millions, figures rounded to 5: not whole numbers
-    rounded = np.round(actual) if rule.integer and _units(cube).whole_numbers else actual
-    expected = np.maximum(rounded, 0.0)
-    bad = None if cube.flags is None else np.where(np.isnan(actual), ABSENT, 0).astype(np.uint8)
-    out = _finish(rule, cube, actual, expected, bad, 0.0, parts, None, None)
+    # (one array of the cube's size, changed in place: the sign rule sees every cell)
+    expected = np.round(actual) if rule.integer and _units(cube).whole_numbers else actual.copy()
+    np.maximum(expected, 0.0, out=expected)
+    bad = None if cube.flags is None else np.isnan(actual).view(np.uint8) * np.uint8(ABSENT)
+    out = _finish(rule, cube, actual, expected, bad, 0.0, parts, None, None, how=how)
     for v in out.violations:
         v.message = ("a count cannot be negative" if v.actual < 0 else "a count must be a whole number")
     return out
 
 
 # --- period sums ------------------------------------------------------------------------
-def evaluate_period_sum(rule: Rule, cube: Cube) -> Outcome | None:
+def evaluate_period_sum(rule: Rule, cube: Cube, how: Evaluation = PLAIN) -> Outcome | None:
     t_ax = cube.axis("time")
     if t_ax is None:
         return None
@@ -609,7 +630,7 @@ def evaluate_period_sum(rule: Rule, cube: Cube) -> Outcome | None:
         return None
     from dataclasses import replace
 
-    return evaluate_hierarchy(replace(rule, kind="hierarchy", along="time", groups=tuple(groups)), cube)
+    return evaluate_hierarchy(replace(rule, kind="hierarchy", along="time", groups=tuple(groups)), cube, how)
 
 
 # --- shared ending ----------------------------------------------------------------------
@@ -637,6 +658,7 @@ def _finish(
     ge: np.ndarray | None,
     members: list[tuple[float, Parts]] | None = None,
     children: tuple[int, int, list[list[int]]] | None = None,
+    how: Evaluation = PLAIN,
 ) -> Outcome:
     """Counts and violations from the actual and expected slabs of one rule on one cube."""
     out = Outcome(rule, cube.table.id)
@@ -665,13 +687,13 @@ def _finish(
     severities = None
     if downgraded is not None:
         severities = np.where(np.broadcast_to(downgraded, actual.shape), low, rule.severity)
-    if KEEP_RESIDUALS:
+    if how.residuals:
         if applicable is None:
             applicable = np.ones(actual.shape, dtype=bool)
             skipped = np.zeros(actual.shape, dtype=bool)
         out._instances = (cube, actual, expected, applicable, skipped, fail, parts, tol, severities)
     listed = fail
-    if ERRORS_ONLY:
+    if how.errors_only:
         listed = fail & (severities != "info") if severities is not None else (fail if rule.severity != "info" else fail & False)
     if out.failed:
         axes = _result_axes(parts)
@@ -712,10 +734,5 @@ def evaluate(rule: Rule, cube: Cube, residuals: bool = False, errors_only: bool 
     With `residuals=True` the outcome keeps every instance for `Outcome.residual_frame()`;
     with `errors_only=True` only error and warning violations are itemised (all are counted).
     """
-    global KEEP_RESIDUALS, ERRORS_ONLY
-    before = KEEP_RESIDUALS, ERRORS_ONLY
-    KEEP_RESIDUALS, ERRORS_ONLY = residuals, errors_only
-    try:
-        return EVALUATORS[rule.kind](rule, cube)
-    finally:
-        KEEP_RESIDUALS, ERRORS_ONLY = before
+    how = Evaluation(residuals, errors_only) if residuals or errors_only else PLAIN
+    return EVALUATORS[rule.kind](rule, cube, how)

@@ -31,14 +31,18 @@ disclosure risk (warning), an empty range means the published cells leave no roo
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import warnings
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from migaudit.engine.dense import Outcome, Violation, evaluate
+from migaudit.engine.dense import Outcome, Violation, evaluate, sign_parts
 from migaudit.model import symbols as sym
 from migaudit.model.cube import Cube
 from migaudit.result import AuditResult
@@ -112,7 +116,18 @@ def _cleared(cube: Cube) -> Cube:
     if not (cube.symbols == sym.CONFIDENTIAL).any():
         return cube
     symbols = np.where(cube.symbols == sym.CONFIDENTIAL, sym.NUMBER, cube.symbols).astype(cube.symbols.dtype)
-    return replace(cube, symbols=symbols)
+    return _keep_structure(replace(cube, symbols=symbols), cube)
+
+
+def _keep_structure(new: Cube, old: Cube) -> Cube:
+    """`new` (other values or symbols, same categories) with `old`'s inferred structure.
+
+    The structure comes from labels and metadata only; inferring it again for every probe
+    cost ~0.5 s per probe at 10M cells (issue 14).
+    """
+    if "structure" in old.__dict__:
+        new.__dict__["structure"] = old.__dict__["structure"]
+    return new
 
 
 def _probe(cube: Cube, seeds: list[tuple[int, ...]], sign: float, rng: np.random.Generator) -> Cube:
@@ -120,15 +135,35 @@ def _probe(cube: Cube, seeds: list[tuple[int, ...]], sign: float, rng: np.random
     if seeds:
         idx = tuple(np.asarray(seeds).T)
         values[idx] = sign * rng.integers(1 << 30, 1 << 40, size=len(seeds)).astype(float)
-    return replace(cube, values=values)
+    return _keep_structure(replace(cube, values=values), cube)
+
+
+def _sign_rows(problem: _Problem, cube: Cube, rule: Rule, seeds: list[tuple[int, ...]]) -> None:
+    """The seeds a sign rule covers must stay ≥ 0: read from the rule's cells, not from a probe
+    (a negative probe would evaluate the rule on every cell of the cube to find a few)."""
+    parts = sign_parts(rule, cube)
+    if parts is None or not seeds:
+        return
+    at = np.asarray(seeds, dtype=np.intp)
+    covered = np.ones(len(seeds), dtype=bool)
+    for ax, p in enumerate(parts):
+        if p is not None:
+            covered &= np.isin(at[:, ax], np.atleast_1d(np.asarray(p)))
+    problem.nonneg.update((cube.table.id, seeds[i]) for i in np.flatnonzero(covered))
 
 
 def _table_rows(problem: _Problem, cube: Cube, rules: list[Rule], seeds: list[tuple[int, ...]],
                 rng: np.random.Generator) -> None:
     """Rows of `rules` on `cube` that touch `seeds` (split when the engine's itemising caps)."""
+    signs = [r for r in rules if r.kind == "sign"]
+    for rule in signs:
+        _sign_rows(problem, cube, rule, seeds)
+    rules = [r for r in rules if r.kind != "sign"]
     base = _cleared(cube)
     found: dict[tuple, list] = {}
     for sign in (1.0, -1.0):
+        if sign < 0 and not any(r.kind in ("hierarchy", "period_sum") for r in rules):
+            break
         probe = _probe(base, seeds, sign, rng)
         for rule in rules:
             if sign < 0 and rule.kind not in ("hierarchy", "period_sum", "sign"):
@@ -244,9 +279,9 @@ def _violation_cells(problem: _Problem, v: Violation) -> list[Key]:
 
 
 def _rules_for(cube: Cube, rules: RuleSet) -> list[Rule]:
-    from migaudit.runner import derived_rules
+    from migaudit.runner import own_rules
 
-    return [*rules, *derived_rules(cube)]
+    return [*rules, *own_rules(cube)]
 
 
 def _collect_rows(problem: _Problem, cubes: list[Cube], rules: RuleSet, seeds: set[Key], cross: bool,
@@ -398,8 +433,10 @@ def _nonneg_unknown(problem: _Problem, key: Key) -> bool:
             pass
     cache = problem.__dict__.setdefault("_counts", {})
     if key[0] not in cache:
-        v = cube.values[~np.isnan(cube.values)]
-        cache[key[0]] = bool(v.size) and np.count_nonzero(v < 0) <= 0.01 * max(np.count_nonzero(v), 1)
+        # counted in place: a copy of the numbers is 80 MB at 10M cells (NaN counts as nonzero)
+        nan = int(np.count_nonzero(np.isnan(cube.values)))
+        numbers, nonzero = cube.values.size - nan, int(np.count_nonzero(cube.values)) - nan
+        cache[key[0]] = bool(numbers) and np.count_nonzero(cube.values < 0) <= 0.01 * max(nonzero, 1)
     return cache[key[0]]
 
 
@@ -496,7 +533,7 @@ class _Milp:
         lb = self.lb.copy()
         for k in forced:
             lb[self.n + self.zpos[k]] = 1.0
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _c_stdout_silenced():
             warnings.simplefilter("ignore", RuntimeWarning)  # the tolerance goes to HiGHS verbatim
             res = milp(self.c, integrality=self.integrality, bounds=Bounds(lb, self.ub), constraints=cons,
                        options={"time_limit": self.options.time_limit, "mip_feasibility_tolerance": 1e-9,
@@ -507,6 +544,39 @@ class _Milp:
         support = np.flatnonzero((z > 0.5) | (np.abs(delta) > 0.5))
         self.last = {self.changeable[i]: float(delta[i]) for i in support}
         return [self.changeable[i] for i in support], float(self.weights[support].sum())
+
+
+@contextlib.contextmanager
+def _c_stdout_silenced() -> Iterator[None]:
+    """HiGHS (as bundled with SciPy) prints debug lines such as
+    "HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();" with C printf,
+    whatever `disp` says (ERGO-Code/HiGHS#2783): into a report written to stdout, or a JSON
+    one. The process's file descriptor 1 goes to /dev/null while the solver runs; C's
+    buffers are flushed before it comes back, so nothing printed inside leaks out later."""
+    try:
+        fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else 1
+        saved = os.dup(fd)
+    except (OSError, ValueError, AttributeError):  # no real stdout (embedded, pytest capture): nothing to guard
+        yield
+        return
+    libc = None
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+    sys.stdout.flush()
+    if libc is not None:
+        libc.fflush(None)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+        yield
+    finally:
+        if libc is not None:
+            libc.fflush(None)
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(null)
 
 
 def _clusters(support: list[Key], rows: list[Row]) -> list[list[Key]]:

@@ -121,7 +121,9 @@ def read_parquet(spark: SparkSession, path: str | Path) -> tuple[DataFrame, dict
     """A tidy Parquet file or (partitioned) dataset as a DataFrame, with its migaudit metadata."""
     meta = parquet_meta(path)
     spark.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
-    df = spark.read.parquet(str(path))
+    # a local path is made absolute here: the JVM resolves relative paths against its own working
+    # folder, which is where the session started, not where Python is now
+    df = spark.read.parquet(str(path) if "://" in str(path) else str(Path(path).resolve()))
     meta.setdefault("id", Path(path).stem)
     meta.setdefault("source", str(path))
     return df, meta
@@ -973,9 +975,10 @@ def audit_frames(
     """
     if cross_table_on not in ("auto", "spark", "driver"):
         raise UsageError(f"cross_table_on must be auto, spark or driver, not {cross_table_on!r}")
+    from migaudit.engine.assumption import mark_assumed
     from migaudit.engine.crosstable import cross_table_outcomes
     from migaudit.engine.localization import localize
-    from migaudit.runner import _unique_ids, derived_rules, family_of
+    from migaudit.runner import _unique_ids, family_of, own_rules
 
     ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules) if rules is not None else load_rules()
     prepared = []
@@ -986,7 +989,7 @@ def audit_frames(
             prepared.append(prepare(*item))
     _unique_ids([p.table for p in prepared])
     ignored = list(ignored or [])
-    work = [(p, _branches(p, [*ruleset, *derived_rules(p.cube)])) for p in prepared]
+    work = [(p, _branches(p, [*ruleset, *own_rules(p.cube)])) for p in prepared]
     per_table = _outcomes(work)
     outcomes: list[Outcome] = []
     families: dict[str, str] = {}
@@ -1004,6 +1007,7 @@ def audit_frames(
         tables.append(t)
         if small:
             dense.append(Cube.of(t))
+            mark_assumed(dense[-1], outs)
     large = [p.table.id for p in prepared if p.table.id not in {c.table.id for c in dense}]
     if cross_table:
         joined = None

@@ -149,7 +149,11 @@ def read_bytes(data: bytes, source: str, format: str | None = None, lang: str | 
                         "file, which has one language", source=source, expected="a PX or JSON-stat file")
     if not tables:
         raise ReadError("no table found", source=source)
-    return tables
+    # column labels that combine two dimensions ("I alt, Innvandring") become both (lazily:
+    # the structure step's one hook into reading, so every later step sees the same axes)
+    from migaudit.structure.split import split_combined
+
+    return [split_combined(t) for t in tables]
 
 
 def read(path: str | Path, format: str | None = None, lang: str | None = None) -> list[Table]:

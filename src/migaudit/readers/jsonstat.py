@@ -257,6 +257,10 @@ def _read_dataset(ds: dict[str, Any], path: str, name: str | None, version: str,
     if len(set(ids)) != len(ids):
         dup = next(i for n, i in enumerate(ids) if i in ids[:n])
         raise err(f"dimension {dup!r} listed twice", ipath, "distinct dimension names")
+    if (isinstance(sizes, list) and sizes and all(isinstance(s, str) and s.isascii() and s.isdigit() for s in sizes)):
+        # CSO Ireland's JSON-stat 1.0 writes "size": ["37","15","15"]: whole numbers, as strings
+        notes.append(f"{spath} holds its sizes as strings {sizes[:3]}: read as the whole numbers they spell")
+        sizes = [int(s) for s in sizes]
     if not isinstance(sizes, list) or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
                                               for s in sizes):
         raise err("missing or malformed size list", spath, "an array of non-negative integers")

@@ -223,8 +223,10 @@ class _Entry:
         return s + ("(" + ",".join(f'"{x}"' for x in self.sub) + ")" if self.sub else "")
 
 
-def _items(e: _Entry, source: str) -> list[str]:
-    """A keyword's value as a list: quoted strings (adjacent ones concatenated) or words, by commas."""
+def _items(e: _Entry, source: str, trailing_comma: bool = False) -> list[str]:
+    """A keyword's value as a list: quoted strings (adjacent ones concatenated) or words, by commas.
+
+    `trailing_comma`: a comma right before the `;` is allowed (the caller checks the count)."""
     out: list[str] = []
     cur: str | None = None
     last = ""
@@ -249,9 +251,13 @@ def _items(e: _Entry, source: str) -> list[str]:
         last = t.kind
     if cur is not None:
         out.append(cur)
-    elif last == ",":
+    elif last == "," and not trailing_comma:
         raise ReadError(f"{e.name} ends with a comma", source=source, where=f"line {e.line}")
     return out
+
+
+def _ends_with_comma(e: _Entry) -> bool:
+    return bool(e.value) and e.value[-1].kind == "punct" and e.value[-1].text == ","
 
 
 def _scalar(e: _Entry, source: str) -> str:
@@ -315,9 +321,7 @@ def _parse(text: str, source: str) -> tuple[list[_Entry], _Scanner, int]:
 # --- DATA ----------------------------------------------------------------------------------
 
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
-_LONG_DIGITS = re.compile(rb"\d{16}")
 _FAST_CHARS = b'0123456789+-.eE":, \t\r\n'
-_QUOTED = re.compile(r'"[^"]*"')
 _TOKENS = {t: c for c, t in enumerate(sym.TEXT) if t and t not in ("*", "r")}
 
 
@@ -330,14 +334,16 @@ def _cells_fast(text: str, start: int, n: int, symbol_map: dict[str, int]) -> tu
     if not body.isascii():
         return None
     raw = body.encode("ascii")
-    if raw.translate(None, _FAST_CHARS) or raw.count(b'"') % 2 or _LONG_DIGITS.search(raw):
+    del body  # the DATA block is held once, as bytes (peak memory is a target: issue 14)
+    if raw.translate(None, _FAST_CHARS) or raw.count(b'"') % 2 or _has_digit_run(raw, 16):
         return None  # the exact scanner names what it cannot read (or cannot hold exactly)
     tail = text[end + 1:]
     after = end + 1 + (len(tail) - len(tail.lstrip()))
-    parsed = _cells_numpy(body, raw, n, symbol_map)
+    parsed = _cells_numpy(raw, n, symbol_map)
     if parsed is not None:
         return (*parsed, after)
-    toks = body.replace(",", " ").split()
+    toks = raw.decode("ascii").replace(",", " ").split()
+    del raw
     if len(toks) != n:
         return None
     lookup = {**symbol_map, **{f'"{k}"': v for k, v in symbol_map.items()}}
@@ -357,32 +363,75 @@ def _cells_fast(text: str, start: int, n: int, symbol_map: dict[str, int]) -> tu
     return values, symbols, after
 
 
-def _cells_numpy(body: str, raw: bytes, n: int, symbol_map: dict[str, int]) -> tuple[np.ndarray, np.ndarray] | None:
+_QUOTED_B = re.compile(rb'"[^"]*"')
+#: bytes that separate DATA tokens: blank, tab, newline, carriage return, comma
+_BLANK = np.zeros(256, dtype=bool)
+_BLANK[[32, 9, 10, 13, 44]] = True
+_COMMA_TO_BLANK = bytes.maketrans(b",", b" ")
+
+
+_DIGIT = np.zeros(256, dtype=bool)
+_DIGIT[48:58] = True
+
+
+def _has_digit_run(raw: bytes, k: int = 16, chunk: int = 1 << 22) -> bool:
+    """True when `raw` holds `k` digits in a row (what `re.search(rb"\\d{k}")` finds, ~30× faster).
+
+    Chunks overlap by k−1 bytes; within a chunk, runs of length ≥ 2^j are found by and-ing
+    the array with itself shifted (log2 k passes).
+    """
+    u = np.frombuffer(raw, dtype=np.uint8)
+    for i in range(0, max(len(u) - k + 1, 0), chunk):
+        run = _DIGIT[u[i: i + chunk + k - 1]]
+        have = 1
+        while have * 2 <= k:
+            run = run[:-have] & run[have:]
+            have *= 2
+        if have < k:
+            run = run[: len(run) - (k - have)] & run[k - have:]
+        if run.any():
+            return True
+    return False
+
+
+def _count_tokens(raw: bytes, chunk: int = 1 << 22) -> int:
+    """Blank-separated tokens in `raw`, counted in chunks (no file-sized boolean temporaries)."""
+    u = np.frombuffer(raw, dtype=np.uint8)
+    count, prev_blank = 0, True
+    for i in range(0, len(u), chunk):
+        b = _BLANK[u[i: i + chunk]]
+        count += int(prev_blank and not b[0]) + int(np.count_nonzero(~b[1:] & b[:-1]))
+        prev_blank = bool(b[-1])
+    return count
+
+
+def _cells_numpy(raw: bytes, n: int, symbol_map: dict[str, int]) -> tuple[np.ndarray, np.ndarray] | None:
     """C-speed parse: quoted symbols become NaN, then numpy reads the numbers in one go.
 
     Safe because the caller allowed only digits, signs, `.eE`, quotes, commas and blanks, and
     the number of blank-separated tokens must equal both `n` and the numbers numpy found.
+    Works on bytes with one text-sized copy alive at a time (peak memory, issue 14).
     """
-    u = np.frombuffer(raw, dtype=np.uint8)
-    blank = (u == 32) | (u == 9) | (u == 10) | (u == 13) | (u == 44)
-    ntok = int(np.count_nonzero(~blank[1:] & blank[:-1])) + int(len(u) > 0 and not blank[0])
-    if ntok != n:
+    if _count_tokens(raw) != n:
         return None
-    quoted = _QUOTED.findall(body)
-    codes = np.array([symbol_map.get(q[1:-1], 255) for q in quoted], dtype=np.uint8)
+    quoted = _QUOTED_B.findall(raw)
+    codes = np.array([symbol_map.get(q[1:-1].decode("ascii"), 255) for q in quoted], dtype=np.uint8)
     if (codes == 255).any():
         return None
-    numeric = _QUOTED.sub(" nan ", body) if quoted else body
+    numeric = raw.translate(_COMMA_TO_BLANK)
+    if quoted:
+        numeric = _QUOTED_B.sub(b" nan ", numeric)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         try:
-            values = np.fromstring(numeric.replace(",", " "), dtype=np.float64, sep=" ")
+            values = np.fromstring(numeric, dtype=np.float64, sep=" ")
         except (ValueError, DeprecationWarning):
             return None
+    del numeric
     if len(values) != n:
         return None
     nan_at = np.flatnonzero(np.isnan(values))
-    if len(nan_at) != len(quoted) or not np.isfinite(np.delete(values, nan_at)).all():
+    if len(nan_at) != len(quoted) or np.isinf(values).any():
         return None
     symbols = np.zeros(n, dtype=np.uint8)
     symbols[nan_at] = codes
@@ -578,6 +627,10 @@ def _role(name: str, label: str) -> str | None:
     return None
 
 
+#: time scales written as a letter: SSB's Norwegian tables write TLIST(K) (kvartal) for quarters
+_SCALE_LETTERS = {"A": "A1", "Å": "A1", "H": "H1", "T": "T1", "Q": "Q1", "K": "Q1", "M": "M1", "W": "W1", "U": "W1"}
+
+
 def _timeval(e: _Entry, source: str) -> dict[str, Any]:
     """TIMEVAL: `TLIST(A1),"1994","1995"`, `TLIST(A1,"1994"-"1996")` or a plain list of times."""
     toks = e.value
@@ -594,10 +647,17 @@ def _timeval(e: _Entry, source: str) -> dict[str, Any]:
     if len(toks) < 4 or toks[1].text != "(" or toks[2].kind not in ("word", "str"):
         raise bad("TLIST without a time scale")
     scale = toks[2].text.upper()
+    if scale in _SCALE_LETTERS:
+        note = f"line {e.line}: {e.name}: time scale {toks[2].text!r} read as {_SCALE_LETTERS[scale]}"
+        scale = _SCALE_LETTERS[scale]
+    else:
+        note = ""
     if scale not in ("A1", "H1", "T1", "Q1", "M1", "W1"):
         raise bad(f"unknown time scale {toks[2].text[:10]!r}")
     k = 3
     out: dict[str, Any] = {"tlist": scale}
+    if note:
+        out["note"] = note
     if toks[k].text == ",":  # TLIST(A1,"1994"-"1996")
         shape = "".join("s" if t.kind == "str" else t.text for t in toks[k + 1:])
         if shape not in ("s)-s", "s-s)"):  # the spec's TLIST(A1, "1994")-"1996", or inside the brackets
@@ -808,6 +868,8 @@ def read(data: bytes, source: str, lang: str | None = None) -> list[Table]:
         ve, ce, te = get("VALUES", var), get("CODES", var), get("TIMEVAL", var)
         tv = _timeval(te, source) if te else None
         if tv is not None:
+            if "note" in tv:
+                notes.append(tv.pop("note"))
             timevals[var] = tv
         if ve is not None:
             labels = _items(ve, source)
@@ -821,7 +883,16 @@ def read(data: bytes, source: str, lang: str | None = None) -> list[Table]:
             raise ReadError(f'VALUES("{var}") is empty', source=source, where=f"line {ve.line if ve else line}")
         codes = labels
         if ce is not None:
-            codes = _items(ce, source)
+            # SCB's own example files write `CODES("sex")="1","2",;`: one comma too many, but the
+            # codes still pair one to one with VALUES, so nothing is guessed
+            codes = _items(ce, source, trailing_comma=True)
+            if _ends_with_comma(ce):
+                if len(codes) != len(labels):
+                    raise ReadError(f"{ce.name} ends with a comma: {len(codes)} codes and an empty one for "
+                                    f"the {len(labels)} values of VALUES(\"{var}\")", source=source,
+                                    where=f"line {ce.line}", expected=f"{len(labels)} codes")
+                notes.append(f"line {ce.line}: {ce.name} ends with a comma before ';': "
+                             f"read as its {len(codes)} codes, one per value")
             if len(codes) != len(labels):
                 raise ReadError(
                     f'CODES("{var}") has {len(codes)} codes but VALUES("{var}") has {len(labels)} values',
@@ -916,7 +987,7 @@ def read(data: bytes, source: str, lang: str | None = None) -> list[Table]:
         if key == "HIERARCHIES" and len(sub) == 1:
             hierarchies[sub[0]] = e
             continue
-        items = _items(e, source) if key not in ("TIMEVAL",) else []
+        items = _items(e, source, trailing_comma=key == "CODES") if key not in ("TIMEVAL",) else []
         val: Any = items[0] if len(items) == 1 else items
         if key in ("VALUENOTE", "VALUENOTEX") and len(sub) == 2:
             valuenotes.append({"variable": sub[0], "value": sub[1], "text": " ".join(items), "mandatory": key.endswith("X")})
@@ -975,7 +1046,7 @@ def read(data: bytes, source: str, lang: str | None = None) -> list[Table]:
             meta[k_meta] = obj
     translations: dict[str, dict[str, Any]] = {}
     for e in lang_entries:
-        items = (_items(e, source) if e.key not in ("TIMEVAL", "HIERARCHIES")
+        items = (_items(e, source, trailing_comma=e.key == "CODES") if e.key not in ("TIMEVAL", "HIERARCHIES")
                  else [" ".join(t.text for t in e.value)])
         translations.setdefault(e.lang or "", {})[e.name.replace(f"[{e.lang}]", "")] = items[0] if len(items) == 1 else items
     if translations:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from migaudit.errors import ReadError, UsageError
-from migaudit.model.table import Table
+from migaudit.model.table import Table, release_arrow_memory
 
 FORMATS = ("csv", "json", "parquet")
 _META_KEYS = ("id", "title", "source", "unit", "decimals", "footnotes", "notes")
@@ -133,18 +133,21 @@ def parquet_meta(raw: bytes | None, source: str) -> dict[str, Any]:
 
 def read(data: bytes, source: str) -> list[Table]:
     if data.startswith(b"PAR1"):
-        return [_read_parquet(data, source)]
-    if data[:4096].lstrip(b"\xef\xbb\xbf").lstrip().startswith(b"{"):  # a slice: no copy of a big file
-        return [_read_json(data, source)]
-    return [_read_csv(data, source)]
+        table = _read_parquet(data, source)
+    elif data[:4096].lstrip(b"\xef\xbb\xbf").lstrip().startswith(b"{"):  # a slice: no copy of a big file
+        table = _read_json(data, source)
+    else:
+        table = _read_csv(data, source)
+    release_arrow_memory()  # the Arrow table is gone: its pages too
+    return [table]
 
 
 def _read_parquet(data: bytes, source: str) -> Table:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    try:
-        pt = pq.read_table(pa.BufferReader(data))
+    try:  # ParquetFile, not read_table: read_table goes through pyarrow.dataset, which imports pandas (~1 s)
+        pt = pq.ParquetFile(pa.BufferReader(data)).read()
     except Exception as e:  # pyarrow raises many types for corrupt files
         raise ReadError(f"not a readable Parquet file: {e}", source=source) from None
     meta = parquet_meta((pt.schema.metadata or {}).get(PARQUET_META_KEY), source)
@@ -377,4 +380,7 @@ def read_dataset(path: str | Path) -> Table:
     meta = parquet_meta((schema.metadata or {}).get(PARQUET_META_KEY), source)
     if pt.num_rows == 0:
         raise ReadError("columns but no rows", source=source, where="row 1", expected="one row per cell")
-    return _from_meta(pt, meta, source)
+    table = _from_meta(pt, meta, source)
+    del pt
+    release_arrow_memory()
+    return table

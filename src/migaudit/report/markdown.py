@@ -50,6 +50,9 @@ def render(result: AuditResult, max_rows: int = 20, title: str = "migaudit", **_
               "|---:|---:|---:|---:|---:|---:|---:|",
               _row(*(fmt_num(s[k]) for k in ("tables", "cells", "rules", "checked", "errors", "warnings", "infos"))),
               ""]
+    if s["assumed"]:
+        lines += [f"{fmt_num(s['assumed'])} more instances were assumed, not checked: identities the reader used "
+                  "to split a row whose cell separators were lost.", ""]
     worst = worst_findings(result)
     if worst:
         lines += ["**Worst findings**", ""]

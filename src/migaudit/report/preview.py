@@ -16,7 +16,9 @@ def print_preview(tables: list[Table], console: Console | None = None) -> None:
         cube = Cube.of(t)  # infers roles the reader left open (noted on the table)
         inferred = {d.name: d.role for d in cube.dims}
         console.print(f"[bold]{t.id or '(no id)'}[/bold] {t.title}")
-        console.print(f"  source: {t.source}   cells: {t.size}   unit: {t.unit or '-'}")
+        # one line each, however long the path: a wrapped path cannot be copied
+        console.print(f"  source: {t.source}", soft_wrap=True, markup=False)
+        console.print(f"  cells: {t.size:,}   unit: {t.unit or '-'}".replace(",", " "))
         grid = RichTable(show_header=True, header_style="bold")
         for col in ("dimension", "role", "size", "first categories"):
             grid.add_column(col)

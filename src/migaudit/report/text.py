@@ -122,8 +122,11 @@ def verdict_line(result: AuditResult) -> str:
 def size_text(result: AuditResult) -> str:
     """`17 tables, 41 815 cells, 27 rules, 45 155 checks`: what was audited."""
     s = result.to_dict()["summary"]
-    return ", ".join(plural(s[k], w) for k, w in (("tables", "table"), ("cells", "cell"), ("rules", "rule"),
+    text = ", ".join(plural(s[k], w) for k, w in (("tables", "table"), ("cells", "cell"), ("rules", "rule"),
                                                     ("checked", "check")))
+    if s["assumed"]:
+        text += f" ({fmt_num(s['assumed'])} more assumed: identities the reader used to split a row)"
+    return text
 
 
 _NUMBER = re.compile(r"(?<![\w.])[+-]?\d+(?:\.\d+)?(?:e[+-]\d+)?(?![\w.])")
@@ -235,6 +238,7 @@ def print_report(result: AuditResult, console: Console, max_rows: int = 40, verb
                         style=STYLE.get(v.severity, ""))
     _print_violations(result, out, max_rows, verbose)
     _print_rules(result, out, verbose)
+    _print_unchecked(result, out)
     if not verbose:
         _print_info_summary(result, out)
     _print_accepted(result, out, verbose)
@@ -245,7 +249,7 @@ def print_report(result: AuditResult, console: Console, max_rows: int = 40, verb
     if verbose:
         _print_inputs(result, out)
     else:
-        hidden = sum(len(t.notes) for t in result.tables) + len(result.ignored)
+        hidden = sum(not n.startswith(_UNCHECKED) for t in result.tables for n in t.notes) + len(result.ignored)
         if hidden:
             out.blank()
             out.line(Text(f"{plural(hidden, 'reader note')} and ignored files not shown (-v shows them)", "dim"))
@@ -256,6 +260,25 @@ def print_report(result: AuditResult, console: Console, max_rows: int = 40, verb
 def _verdict(result: AuditResult) -> Text:
     word = Text("OK", "bold green") if result.ok else Text("FAILED", "bold red")
     return Text.assemble(word, ": " + counts_text(result))
+
+
+_UNCHECKED = "structure: no rule found anything to check"
+
+
+def _print_unchecked(result: AuditResult, out: _Printer) -> None:
+    """Tables nothing was checked in, with the structure step's reason: never a silent 0 checks
+    (the other reader notes wait for -v, this one does not)."""
+    tables = [t for t in result.tables if any(n.startswith(_UNCHECKED) for n in t.notes)]
+    if not tables:
+        return
+    out.blank()
+    out.line(Text.assemble(("Nothing checked", "bold"), f" in {plural(len(tables), 'table')}"))
+    for t in tables:
+        # the dimensions' own notes say why (an index, no total, …); the general line closes
+        why = [n for n in t.notes if n.startswith("structure: ") and not n.startswith(_UNCHECKED)
+               and " taken as " not in n][:3]
+        for note in why or [n for n in t.notes if n.startswith(_UNCHECKED)]:
+            out.wrapped(f"{t.id}: {note.removeprefix('structure: ')}", indent="  ")
 
 
 def _print_intervals(result: AuditResult, out: _Printer, max_rows: int) -> None:

@@ -177,7 +177,35 @@ def _measure_by_default(d) -> bool:  # noqa: ANN001
 # --- categories ---------------------------------------------------------------------------
 def infer(cube: Cube) -> Structure:
     """The structure of every dimension of a cube but time."""
-    return Structure(cube.table.id, [infer_dimension(cube, ax) for ax in range(len(cube.dims))])
+    out = Structure(cube.table.id, [infer_dimension(cube, ax) for ax in range(len(cube.dims))])
+    _groups_not_summed(cube, out)
+    return out
+
+
+def _groups_not_summed(cube: Cube, s: Structure) -> None:
+    """Groups the table shows but no sum can check (an index with its file hierarchy, a table
+    without figures) say so: the tree would otherwise promise sums the audit never makes."""
+    import numpy as np
+
+    from migaudit.structure.units import units_of
+
+    why = ""
+    units = units_of(cube.table)
+    measures = [d for d in s.dimensions if d.role == "measure"]
+    if (word := units.non_additive) is not None:
+        why = f"the table's unit {units.unit!r} is {'an' if word[0] in 'aeiou' else 'a'} {word}: figures that do not add up"
+    elif measures and all(c.role == "non_additive" for d in measures for c in d.categories):
+        why = "every measure is a rate, share, average or index: figures that do not add up"
+    elif any(d.categories and all(c.role == "non_additive" for c in d.categories) for d in s.dimensions):
+        d = next(d for d in s.dimensions if d.categories and all(c.role == "non_additive" for c in d.categories))
+        why = f"every category of {d.name!r} is a rate, share, average or index: figures that do not add up"
+    elif not np.any(~np.isnan(cube.values)):
+        why = "the table holds no figures"
+    if not why:
+        return
+    for d in s.dimensions:
+        if d.groups and d.role != "measure":
+            d.note = "; ".join(x for x in (d.note, f"{why}, so these groups are shown but never checked") if x)
 
 
 def infer_dimension(cube: Cube, ax: int) -> DimensionStructure:
@@ -229,7 +257,8 @@ def infer_dimension(cube: Cube, ax: int) -> DimensionStructure:
         if d.role == "age" or (d.role is None and _mostly_ages(d.labels, roles)):
             _age_groups(cube, ax, total, roles, ev, out)
         else:
-            _printed_groups(cube, ax, total, roles, ev, out)
+            country = _country_groups(cube, ax, total, roles, ev, out)
+            _printed_groups(cube, ax, total, roles, ev, out, country)
     for i in range(n):
         if roles[i] == "part" and v.is_residual(d.labels[i]):
             mark(i, "residual", f"label {d.labels[i]!r} (the rest of a group)")
@@ -298,7 +327,7 @@ def _ratio_unit(cube: Cube, dim: str, code: str) -> str | None:
     if isinstance(unit, dict):
         if str(unit.get("type", "")).lower() == "ratio":
             return "unit type 'ratio' in the file"
-        for key in ("base", "label", "symbol"):
+        for key in ("base", "label", "symbol", "type"):  # ONS writes "type": "Index"
             if v.non_additive_word(str(unit.get(key, ""))) is not None:
                 return f"unit {unit.get(key)!r} in the file"
     measures = [d for d in cube.dims if d.role == "measure"]
@@ -327,7 +356,8 @@ def _total(cube: Cube, ax: int, roles: list[str], ev: list[list[str]]) -> int | 
     by_label = [i for i in free if is_total_label(plain[i]) or v.is_total(plain[i])
                 or (named and _stem(plain[i]) in named and _stem(plain[i]) != label_key(plain[i]))]
     by_code = [i for i in free if v.is_total_code(d.codes[i]) and d.codes[i] != d.labels[i]
-               and parse_age(d.labels[i]) is None and label_key(d.labels[i]) not in v.sex_labels]
+               and parse_age(d.labels[i]) is None and label_key(d.labels[i]) not in v.sex_labels
+               and not _names_a_leaf(cube, ax, d.labels[i])]
     for found, why in ((by_elim, "PX ELIMINATION names it"), (by_label, "label {label!r} (total vocabulary)"),
                        (by_code, "code {code!r} (a total code)")):
         if len(found) == 1:
@@ -341,6 +371,24 @@ def _total(cube: Cube, ax: int, roles: list[str], ev: list[list[str]]) -> int | 
         if len(found) > 1:
             return None
     return None
+
+
+def _names_a_leaf(cube: Cube, ax: int, label: str) -> bool:
+    """True when `label` names one country or region of a dated classification (no children).
+
+    SSB's country code of Norway is "000", which the vocabulary also lists as a total code:
+    "Norge" is then one citizenship among 275, never their total."""
+    role = cube.dims[ax].role
+    if role not in ("citizenship", "region"):
+        return False
+    from migaudit.knowledge.classification import classifications_for
+
+    year = _year_of(cube.table)
+    for c in classifications_for(role, year):
+        code = c.resolve(label, year)
+        if code is not None:
+            return not c.children(code, year)
+    return False
 
 
 def _file_hierarchy(cube: Cube, ax: int, hier: dict, roles: list[str], ev: list[list[str]],
@@ -430,8 +478,41 @@ def _total_ages(label: str) -> Interval:
     return (parse_age(key) if key else None) or Interval(0, INF)
 
 
+def _country_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev: list[list[str]],
+                    out: DimensionStructure) -> dict[int, set[int]]:
+    """EU, EEA (EØS), EFTA and euro-area rows beside member countries: each checked against the
+    members shown (equal when all are, a bound when some are). Returns group → members."""
+    d = cube.dims[ax]
+    if d.role not in (None, "region", "citizenship") or len(d) < 3:
+        return {}
+    from migaudit.structure.groups import country_groups
+
+    shown = [i for i in range(len(d)) if i != total and roles[i] in ("part", "selection")]
+    found: dict[int, set[int]] = {}
+    for p, g, kids, missing in country_groups(d.codes, d.labels, cube.year, shown):
+        if roles[p] != "part":
+            continue
+        roles[p] = "aggregate"
+        n = len(g.members)
+        if not kids:
+            ev[p].append(f"country group ({g.why}): none of its {n} members is shown")
+            continue
+        found[p] = set(kids)
+        for i in kids:
+            ev[i].append(f"member of {d.labels[p]!r}")
+        if g.exact and not missing:
+            ev[p].append(f"country group ({g.why}): all {n} members shown")
+            out.groups.append(Aggregate(p, tuple(kids), "==", f"country group: {g.why}"))
+            continue
+        why = (f"the table shows {len(kids)} of its {n} members" if g.exact else
+               f"its members are not known exactly ({g.why})")
+        ev[p].append(f"country group ({g.why}): {len(kids)} of its members shown, a bound")
+        out.groups.append(Aggregate(p, tuple(kids), ">=", f"country group: {g.why}", why))
+    return found
+
+
 def _printed_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev: list[list[str]],
-                    out: DimensionStructure) -> None:
+                    out: DimensionStructure, country: dict[int, set[int]] | None = None) -> None:
     """A subtotal row followed by its members, closed by a residual row or the next subtotal."""
     d = cube.dims[ax]
     v = vocabulary()
@@ -469,6 +550,9 @@ def _printed_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev
         unknown_span.append(h)
         ev[h].append("printed layout: a subtotal row, but no residual row closes its group")
     member_of.update({i: -1 for i in _classification_aggregates(cube, ax, total, roles, ev, out)})
+    if not member_of:
+        member_of.update({i: -1 for i in _nested_codes(cube, ax, total, roles, ev, out)})
+    not_parts = _country_stand_ins(labels, country or {}, member_of, ev)
     if unknown_span:
         shown = ", ".join(repr(labels[h]) for h in unknown_span[:3])
         out.note = (f"where the group of {shown}{' …' if len(unknown_span) > 3 else ''} ends is not printed "
@@ -477,19 +561,45 @@ def _printed_groups(cube: Cube, ax: int, total: int | None, roles: list[str], ev
         return
     if total is None:
         return
-    parts = [i for i in range(len(d)) if i != total and i not in member_of and roles[i] in ("part", "aggregate")]
+    parts = [i for i in range(len(d)) if i != total and i not in member_of and i not in not_parts
+             and roles[i] in ("part", "aggregate")]
     if not parts:
         return
     selections = [i for i in range(len(d)) if roles[i] == "selection"]
     op, reason = "==", ""
     if selections:
         op, reason = ">=", "some categories are a selection (of which): the rest is not shown"
+    elif any(g.evidence.startswith("codes nest") for g in out.groups):
+        op, reason = ">=", ("the region codes nest (a county and some of its municipalities): "
+                            "whether every region of the total is shown is not known")
     else:
         op, reason = _coverage(cube, ax, total, parts)
     evidence = "label vocabulary: the total and the categories beside it"
+    if len(parts) == 2 and {v.split_side(labels[i]) for i in parts} == {"same", "other"}:
+        # "same citizenship as the country moved from/to" and "other citizenship": all of it
+        evidence = "label vocabulary: the total split in two, a 'same … as' and an 'other' part"
+        for i in parts:
+            ev[i].append(f"the {v.split_side(labels[i])!r} side of a split of {labels[total]!r}")
     if any(roles[i] == "aggregate" for i in parts):
         evidence += " (subtotals in place of their members)"
     out.groups.insert(0, Aggregate(total, tuple(parts), op, evidence, reason))
+
+
+def _country_stand_ins(labels: tuple[str, ...], country: dict[int, set[int]], member_of: dict[int, int],
+                       ev: list[list[str]]) -> set[int]:
+    """A country group stands in for its members in the total only when it overlaps no other
+    group (EU28 beside EU27, the EU beside "Europa i alt"); otherwise it is never a part and its
+    members are. Marks the members that are stood in for; returns the groups that are not parts."""
+    not_parts: set[int] = set()
+    for p, kids in country.items():
+        others = [k for q, k in country.items() if q != p]
+        if p in member_of or any(i in member_of for i in kids) or any(kids & k for k in others):
+            not_parts.add(p)
+            ev[p].append("overlaps another group: checked against its own members, never summed with them as a part")
+    for p, kids in country.items():
+        if p not in not_parts:
+            member_of.update({i: p for i in kids})
+    return not_parts
 
 
 def _classification_aggregates(cube: Cube, ax: int, total: int | None, roles: list[str],
@@ -551,6 +661,40 @@ def _classification_aggregates(cube: Cube, ax: int, total: int | None, roles: li
             elif len(kids) >= 2:
                 out.groups.append(Aggregate(total, tuple(kids), ">=", f"classification {cls.name}",
                                             f"the table shows {len(kids)} of its members"))
+    return members
+
+
+def _nested_codes(cube: Cube, ax: int, total: int | None, roles: list[str], ev: list[list[str]],
+                  out: DimensionStructure) -> set[int]:
+    """Region codes that nest by prefix (SCB "01" Stockholm county ⊃ "0114" Upplands Väsby,
+    NUTS "IE1" ⊃ "IE11"): each code shown with some of its longer codes is checked against them
+    as a bound, since nothing says the table shows all of them; returns the nested members.
+
+    Only fixed-width codes of at least two characters are parents, so "1" is never read as the
+    parent of "10"-"15"."""
+    d = cube.dims[ax]
+    if d.role != "region" or total is None:
+        return set()
+    free = [i for i in range(len(d)) if roles[i] in ("part", "aggregate") and i != total]
+    codes = {i: str(d.codes[i]).strip() for i in free}
+    if len({len(c) for c in codes.values()}) < 2 or not all(c.isalnum() for c in codes.values()):
+        return set()
+    kids: dict[int, list[int]] = {}
+    for i, c in codes.items():
+        parents = [j for j, p in codes.items() if j != i and len(p) >= 2 and len(p) < len(c) and c.startswith(p)]
+        if parents:
+            kids.setdefault(max(parents, key=lambda j: len(codes[j])), []).append(i)
+    members: set[int] = set()
+    for p, ks in kids.items():
+        members |= set(ks)
+        roles[p] = "aggregate"
+        ev[p].append(f"codes nest: {', '.join(repr(codes[k]) for k in ks[:3])}{' …' if len(ks) > 3 else ''} "
+                     f"begin with {codes[p]!r}")
+        for k in ks:
+            ev[k].append(f"code {codes[k]!r} begins with {codes[p]!r}")
+        out.groups.append(Aggregate(p, tuple(ks), ">=", f"codes nest under {codes[p]!r}",
+                                    f"the table shows {len(ks)} codes under {codes[p]!r}; "
+                                    "whether they are all of it is not known"))
     return members
 
 

@@ -44,6 +44,19 @@ def _strip_units(key: str) -> str:
     return re.sub(r"\s+", " ", out).strip(" ,.:")
 
 
+def _range_body(body: str) -> str:
+    """ "from 5 to 9" → "5-9": a band written with the words of `age_words.range_*`."""
+    v = vocabulary()
+    out = body
+    for w in sorted(v.age_range_from, key=len, reverse=True):
+        if out.startswith(w + " "):
+            out = out[len(w):].strip()
+            break
+    joiners = "|".join(re.escape(w) for w in sorted(v.age_range_to, key=len, reverse=True))
+    m = re.fullmatch(_NUM + r"\s+(?:" + joiners + r")\s+" + _NUM, out)
+    return f"{m.group(1)}-{m.group(2)}" if m else out
+
+
 def parse_age(label: str) -> Interval | None:
     """The age interval a label names, or None when it names none."""
     key = label_key(label).replace("–", "-").replace("—", "-")
@@ -55,7 +68,8 @@ def parse_age(label: str) -> Interval | None:
     if m:
         n = int(m.group(1))
         return Interval(n, n + 1)
-    m = re.fullmatch(_NUM + r"\s*-\s*" + _NUM, body) or re.fullmatch(_NUM + r"\s+to\s+" + _NUM, body)
+    ranged = _range_body(body)
+    m = re.fullmatch(_NUM + r"\s*-\s*" + _NUM, ranged) or re.fullmatch(_NUM + r"\s+to\s+" + _NUM, ranged)
     if m:
         lo, hi = int(m.group(1)), int(m.group(2))
         return Interval(lo, hi + 1) if hi >= lo else None

@@ -9,6 +9,8 @@ Read from (readers fill these; other keys are ignored):
   Table.meta["rounding_base"]     figures rounded to a multiple of this (ONS: 5), in published units
   Table.title, Table.meta["measure"]  averages and estimates ("Middelfolkemengd", "mean population",
                                   vocabulary `rounded`) are rounded to whole units
+  Table.unit                      a measured quantity (tonnes, hectares, kroner: vocabulary
+                                  `rounded.units`) is rounded to the last digit shown
 A unit that names a rate, share, average or index ("Index", "per cent", vocabulary
 `non_additive`) makes the table's figures non-additive: no sum rule applies to them.
 A figure shown with decimals, in thousands or millions, or rounded to a base is rounded:
@@ -116,4 +118,6 @@ def units_of(table: Table) -> Units:
             if text and (w := vocabulary().rounded_word(text)) is not None:
                 base, because = 1.0, f"{w!r} figures are averages or estimates"
                 break
+        if not base and table.unit and (w := vocabulary().measured_unit(str(table.unit))) is not None:
+            base, because = 1.0, f"a quantity in {w!r} is rounded to the last digit shown"
     return Units(decimals, multiplier, base if base and base > 0 else None, str(table.unit or ""), because)

@@ -56,7 +56,12 @@ class Vocabulary:
     age_unit: tuple[str, ...]
     age_or_over: tuple[str, ...]
     age_under: tuple[str, ...]
+    age_range_from: tuple[str, ...]
+    age_range_to: tuple[str, ...]
     rounded: tuple[str, ...] = ()
+    measured_units: tuple[str, ...] = ()
+    split_same: tuple[str, ...] = ()
+    split_other: tuple[str, ...] = ()
 
     # --- label tests ----------------------------------------------------------------
     def is_total(self, label: str) -> bool:
@@ -110,6 +115,19 @@ class Vocabulary:
         key = _key(text)
         return next((w for w in self.rounded if re.search(r"(?<![\w])" + re.escape(w), key)), None)
 
+    def measured_unit(self, unit: str) -> str | None:
+        """The word of a unit that names a measured quantity (tonnes, hectares, kroner), so figures
+        rounded to the last digit shown; None for counts ("persons") and unknown units."""
+        key = _key(unit)
+        return next((w for w in self.measured_units
+                     if re.search(r"(?<![\w])" + re.escape(w) + r"(?![\w])", key)), None)
+    def split_side(self, label: str) -> str | None:
+        """"same" or "other" when the label is one side of a total split in two (whole words)."""
+        key = _key(label)
+        sides = [side for side, words in (("same", self.split_same), ("other", self.split_other))
+                 if any(re.search(r"(?<![\w])" + re.escape(w) + r"(?![\w])", key) for w in words)]
+        return sides[0] if len(sides) == 1 else None
+
     def role_of_name(self, name: str) -> str | None:
         key = _key(name)
         for role, names in self.dimension_names.items():
@@ -138,5 +156,10 @@ def vocabulary() -> Vocabulary:
         age_unit=_words(doc["age_words"]["unit"]),
         age_or_over=_words(doc["age_words"]["or_over"]),
         age_under=_words(doc["age_words"]["under"]),
+        age_range_from=_words(doc["age_words"]["range_from"]),
+        age_range_to=_words(doc["age_words"]["range_to"]),
         rounded=_words((doc.get("rounded") or {}).get("contains")),
+        measured_units=_words((doc.get("rounded") or {}).get("units")),
+        split_same=_words((doc.get("split") or {}).get("same")),
+        split_other=_words((doc.get("split") or {}).get("other")),
     )
