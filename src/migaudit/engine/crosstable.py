@@ -226,28 +226,39 @@ def _broadcast(small: np.ndarray, axes: list[int], ndim: int) -> np.ndarray:
     return small.reshape(shape)
 
 
-def _keyed(cube: Cube, keys: list[list], vocab: _Vocab,
-           sums: bool) -> tuple[_Keyed, list[tuple[list[int], dict[str, np.ndarray]]]] | None:
-    """The cells (or regional sums) of a cube with their per-role slots, keys filled later."""
-    values = cube.values
+def _key_groups(cube: Cube, keys: list[list], vocab: _Vocab,
+                sums: bool) -> tuple[list[list], list[tuple[list[int], dict[str, np.ndarray], np.ndarray]]] | None:
+    """The key parts of a cube (or of its sums over regions) per axis group, from its categories
+    alone: (the axis keys, [(axes, per-role slots, usable)]); None when it carries no keys."""
     if sums:
         r_ax = cube.axis("region")
         if r_ax is None or cube.totals(r_ax) or len(cube.dims[r_ax]) < 2:
             return None
         if not cube.table.meta.get("covers_country", _covers_country(cube, r_ax)):
             return None
+        keys = [[None] if a == r_ax else k for a, k in enumerate(keys)]
+    if not any(d.role == "measure" for d in cube.dims):
+        return None  # a cell with no measure names no figure
+    return keys, [(axes, *_group_slots(cube, keys, axes, vocab, sums)) for axes in _groups(cube, keys)]
+
+
+def _keyed(cube: Cube, keys: list[list], vocab: _Vocab,
+           sums: bool) -> tuple[_Keyed, list[tuple[list[int], dict[str, np.ndarray]]]] | None:
+    """The cells (or regional sums) of a cube with their per-role slots, keys filled later."""
+    got = _key_groups(cube, keys, vocab, sums)
+    if got is None:
+        return None
+    values = cube.values
+    if sums:
+        r_ax = cube.axis("region")
         with np.errstate(invalid="ignore"):
             flags = cube.flags
             vals = cube.values if flags is None else np.where(flags & 1, 0.0, cube.values)
             values = vals.sum(axis=r_ax, keepdims=True)
-        keys = [[None] if a == r_ax else k for a, k in enumerate(keys)]
-    if not any(d.role == "measure" for d in cube.dims):
-        return None  # a cell with no measure names no figure
     ndim = values.ndim
     groups = []
     mask = ~np.isnan(values)
-    for axes in _groups(cube, keys):
-        slots, usable = _group_slots(cube, keys, axes, vocab, sums)
+    for axes, slots, usable in got[1]:
         if not usable.all():
             mask &= _broadcast(usable, axes, ndim)
         groups.append((axes, slots))
@@ -296,8 +307,22 @@ def _combine_wide(items: list[tuple[_Keyed, list]], roles: list[str]) -> None:
 
 def _equivalents(kept: _Keyed, groups: list, bases: dict[str, int], vocab: _Vocab) -> None:
     """Cells keyed by an alternative name of a figure take the first name's key."""
-    if kept.derived:
-        return
+    for conds, delta in _equivalence_fixes(kept.derived, groups, bases, vocab):
+        full = np.ones(kept.shape, dtype=bool)
+        for axes, small in conds:
+            full &= _broadcast(small, axes, full.ndim)
+        match = full.ravel()[kept.flat]
+        if match.any():
+            kept.keys[match] += delta
+
+
+def _equivalence_fixes(derived: bool, groups: list, bases: dict[str, int],
+                       vocab: _Vocab) -> list[tuple[list[tuple[list[int], np.ndarray]], int]]:
+    """Per alternative name of a figure that may occur: the cells it names (a condition per
+    axis group, all to hold) and what to add to their key to make it the first name's."""
+    if derived:
+        return []
+    out = []
     present = {r for _, slots in groups for r in slots}
     for alts in _equivalences():
         first = dict(alts[0])
@@ -305,16 +330,16 @@ def _equivalents(kept: _Keyed, groups: list, bases: dict[str, int], vocab: _Voca
             want = dict(alt)
             if not set(want) <= present or any(vocab.ids[r].get(v) is None for r, v in want.items()):
                 continue
-            full = np.ones(kept.shape, dtype=bool)
+            conds = []
             for axes, slots in groups:
+                ok = None
                 for r, small in slots.items():
                     if r == "time":
                         continue
                     target = vocab.ids[r][want[r]] if r in want else 0
-                    full &= _broadcast(small == target, axes, full.ndim)
-            match = full.ravel()[kept.flat]
-            if not match.any():
-                continue
+                    ok = (small == target) if ok is None else ok & (small == target)
+                if ok is not None:
+                    conds.append((axes, ok))
             delta = 0
             for r in set(want) | set(first):
                 old = vocab.ids[r].get(want[r], 0) if r in want else 0
@@ -322,7 +347,60 @@ def _equivalents(kept: _Keyed, groups: list, bases: dict[str, int], vocab: _Voca
                 if r not in bases:
                     continue  # a role no table has: the alternative cannot be met (ids stay valid)
                 delta += (new - old) * bases[r]
-            kept.keys[match] += delta
+            out.append((conds, delta))
+    return out
+
+
+@dataclass
+class KeyFactors:
+    """The canonical key of every cell of one table (or of its sums over regions), factored by
+    axis groups, for an engine that does not hold the cells (Spark): the key of the cell at
+    category indices x is the sum over `groups` of `contribution[x[axes]]` (-1: the cell is
+    not compared), plus the `delta` of every fix whose conditions all hold at x[axes]."""
+
+    cube: Cube
+    derived: bool  # sums over the region axis (its index is 0 in the key's shape)
+    shape: tuple[int, ...]
+    groups: list[tuple[list[int], np.ndarray]]
+    fixes: list[tuple[list[tuple[list[int], np.ndarray]], int]]
+
+
+def key_factors(cubes: list[Cube]) -> list[KeyFactors] | None:
+    """The keys of every cube (own cells, then regional sums) as `KeyFactors`, built from the
+    categories alone with the same mapping as `cross_table_outcomes`; None when the release
+    has more distinct keys than an int64 holds."""
+    vocab = _Vocab()
+    found = []
+    for cube in cubes:
+        keys = _axis_keys(cube)
+        for sums in (False, True):
+            got = _key_groups(cube, keys, vocab, sums)
+            if got is not None:
+                found.append((cube, sums, got[1]))
+    for alts in _equivalences():
+        for r, v in alts[0]:
+            vocab.id(r, v)
+    bases: dict[str, int] = {}
+    base = 1
+    for r in sorted(vocab.ids):
+        bases[r] = base
+        base *= len(vocab.ids[r]) + 1
+    if base >= _RADIX_LIMIT:
+        return None
+    out = []
+    for cube, sums, groups in found:
+        shape = list(cube.values.shape)
+        if sums:
+            shape[cube.axis("region")] = 1
+        factored = []
+        for axes, slots, usable in groups:
+            contribution = np.zeros(usable.shape, dtype=np.int64)
+            for r, small in slots.items():
+                contribution += small * bases[r]
+            factored.append((axes, np.where(usable, contribution, -1)))
+        fixes = _equivalence_fixes(sums, [(a, s) for a, s, _ in groups], bases, vocab)
+        out.append(KeyFactors(cube, sums, tuple(shape), factored, fixes))
+    return out
 
 
 def _covers_country(cube: Cube, r_ax: int) -> bool:
@@ -447,14 +525,21 @@ def _violation(rule: Rule, kept: list[_Keyed], offsets: np.ndarray, i: int, j: i
     a, b = kept[pi], kept[pj]
     ia = tuple(int(x) for x in np.unravel_index(a.flat[i - offsets[pi]], a.shape))
     ib = tuple(int(x) for x in np.unravel_index(b.flat[j - offsets[pj]], b.shape))
-    va, vb = float(value[i]), float(value[j])
-    where_a, codes_a = _where(a, ia)
-    where_b, _ = _where(b, ib)
+    return mismatch(rule, a.cube, a.derived, ia, float(value[i]), b.cube, b.derived, ib, float(value[j]))
+
+
+def mismatch(rule: Rule, a: Cube, a_derived: bool, ia: tuple[int, ...], va: float,
+             b: Cube, b_derived: bool, ib: tuple[int, ...], vb: float) -> Violation:
+    """The violation of cell `ia` of `a` (or of its regional sums) against cell `ib` of `b`."""
+    ka = _Keyed(a, np.empty(0, dtype=np.int64), (), np.empty(0, dtype=np.int64), np.empty(0), a_derived)
+    kb = _Keyed(b, np.empty(0, dtype=np.int64), (), np.empty(0, dtype=np.int64), np.empty(0), b_derived)
+    where_a, codes_a = _where(ka, ia)
+    where_b, _ = _where(kb, ib)
     return Violation(
-        rule.id, rule.severity, a.cube.table.id, where_a, codes_a, vb, va, va - vb, 0.0,
-        f"published {va:g} here but {vb:g} in {b.cube.table.id}" + (" (sum over its regions)" if b.derived else ""),
-        other={"table": b.cube.table.id, "where": where_b, **({"derived": "sum over regions"} if b.derived else {})},
-        cells=[(a.cube.table.id, ia, 1.0), (b.cube.table.id, ib, -1.0)],
+        rule.id, rule.severity, a.table.id, where_a, codes_a, vb, va, va - vb, 0.0,
+        f"published {va:g} here but {vb:g} in {b.table.id}" + (" (sum over its regions)" if b_derived else ""),
+        other={"table": b.table.id, "where": where_b, **({"derived": "sum over regions"} if b_derived else {})},
+        cells=[(a.table.id, ia, 1.0), (b.table.id, ib, -1.0)],
     )
 
 

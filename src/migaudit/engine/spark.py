@@ -63,6 +63,8 @@ MAX_DRIVER_CELLS = 2_000_000
 #: tables up to this many cells are evaluated in one partition (no shuffle per rule)
 SMALL_CELLS = 200_000
 _NOT_DIMS = ("value", "symbol")
+#: dimensions with more categories are indexed by a broadcast join, not a literal map
+_MAP_LOOKUP = 32
 _ST_PASSED, _ST_FAILED, _ST_SKIPPED, _ST_NA = 0, 1, 2, 3
 _FLAG_OF = {"absent": ABSENT, "unknown": UNKNOWN, "bound": BOUND}
 
@@ -205,7 +207,14 @@ def prepare(df: DataFrame, meta: dict[str, Any] | None = None, table_id: str | N
     cube.__dict__["flags"] = None  # the skeleton has no cells; flags live in the column _f
     exprs = []
     for ax, d in enumerate(cube.dims):
-        if d.name in names:
+        if d.name in names and len(d.codes) > _MAP_LOOKUP:
+            # many categories: a broadcast hash join (a literal map is scanned linearly per row)
+            # built in the JVM from a literal (a Python list would go through a Python worker)
+            lut_df = df.sparkSession.range(len(d.codes)).selectExpr(
+                f"element_at({_sql(list(d.codes))}, CAST(id AS INT) + 1) AS _code{ax}", f"CAST(id AS INT) AS _x{ax}")
+            df = df.join(F.broadcast(lut_df), F.col(d.name).cast("string") == F.col(f"_code{ax}"), "left")
+            exprs.append(F.col(f"_x{ax}"))
+        elif d.name in names:
             lut = _map({c: i for i, c in enumerate(d.codes)})
             exprs.append(F.element_at(lut, F.col(d.name).cast("string")).cast("int").alias(f"_x{ax}"))
         else:
@@ -223,6 +232,8 @@ def prepare(df: DataFrame, meta: dict[str, Any] | None = None, table_id: str | N
     has_symbols = bool(symbols_seen - {""}) if has_symbol else True
     if table.size <= SMALL_CELLS:
         cells = cells.coalesce(1)  # a small table: no shuffle per rule (one partition is clustered by any key)
+    else:  # every rule branch reads the indexed cells: read and index the Parquet once
+        cells = cells.persist()
     return _Prepared(table, cube, cells, has_symbols)
 
 
@@ -273,6 +284,15 @@ def _sql(x: Any) -> str:
 
 def _sql_map(d: dict[Any, Any]) -> str:
     return "map(" + ", ".join(f"{_sql(k)}, {_sql(v)}" for k, v in d.items()) + ")"
+
+
+def _index_array(d: dict[int, Any], size: int, typ: str) -> str:
+    """SQL: a literal array whose element k+1 is `d[k]` (NULL where absent), to index by position.
+
+    Spark looks keys up in a literal map by a linear scan (per row: 10M cells × 2 000
+    municipalities); an array is indexed in constant time.
+    """
+    return "array(" + ", ".join(_sql(d[k]) if k in d else f"CAST(NULL AS {typ})" for k in range(size)) + ")"
 
 
 def _map(d: dict[Any, Any]) -> Column:
@@ -366,9 +386,10 @@ def _identity_branch(rule: Rule, p: _Prepared) -> _Branch | None:
     cells = p.cells
     if (cond := _where(parts, (ax, t_ax))) is not None:
         cells = cells.filter(cond)
-    lut = "map(" + ", ".join(f"{k}, {_sql([{'j': j, 'it': it} for j, it in lst])}" for k, lst in mapping.items()) + ")"
+    lut = _index_array({k: [{"j": j, "it": it} for j, it in lst] for k, lst in mapping.items()},
+                       len(cube.dims[ax]) * n_t, "array<struct<j:int,it:int>>")
     group = [f"_x{b}" for b in range(len(cube.dims)) if b not in (ax, sum_ax, t_ax)]
-    x = cells.selectExpr(*group, "_v", "_f", f"explode(element_at({lut}, _x{ax} * {n_t} + {t_col})) AS m")
+    x = cells.selectExpr(*group, "_v", "_f", f"explode(element_at({lut}, _x{ax} * {n_t} + {t_col} + 1)) AS m")
     x = x.selectExpr(*group, "_v", "_f", "m.it AS _it" if t_ax is not None else "0 AS _it", "m.j AS _j")
     val = "_v" if sum_ax is None else f"CASE WHEN (_f & {ABSENT}) != 0 THEN 0D ELSE _v END"
     aggs = []
@@ -411,7 +432,7 @@ def _identity_branch(rule: Rule, p: _Prepared) -> _Branch | None:
         elif b == sum_ax:
             key.append("-1")
         elif b == t_ax:
-            key.append(f"element_at({_sql_map(prev_of)}, _it)" if first[2] else "_it")
+            key.append(f"element_at({_index_array(prev_of, n_t, 'int')}, _it + 1)" if first[2] else "_it")
         else:
             key.append(f"_x{b}")
     order_parts = list(parts)
@@ -443,12 +464,13 @@ def _hierarchy_branch(rule: Rule, p: _Prepared) -> _Branch | None:
         mapping.setdefault(int(parent), []).append((g, 0))
         for k in kids:
             mapping.setdefault(int(k), []).append((g, 1))
-    lut = "map(" + ", ".join(f"{k}, {_sql([{'g': g, 'r': r} for g, r in lst])}" for k, lst in mapping.items()) + ")"
+    lut = _index_array({k: [{"g": g, "r": r} for g, r in lst] for k, lst in mapping.items()},
+                       len(cube.dims[ax]), "array<struct<g:int,r:int>>")
     cells = p.cells
     if (cond := _where(parts, (ax,))) is not None:
         cells = cells.filter(cond)
     group = [f"_x{b}" for b in range(len(cube.dims)) if b != ax]
-    x = cells.selectExpr(*group, "_v", "_f", f"explode(element_at({lut}, _x{ax})) AS m")
+    x = cells.selectExpr(*group, "_v", "_f", f"explode(element_at({lut}, _x{ax} + 1)) AS m")
     x = x.selectExpr(*group, "_v", "_f", "m.g AS _aux", "m.r AS _role")
     g = x.groupBy(*group, "_aux").agg(*[F.expr(e) for e in (
         "sum(CASE WHEN _role = 0 THEN _v END) AS pv", "bit_or(CASE WHEN _role = 0 THEN _f END) AS pf",
@@ -505,7 +527,8 @@ def _sign_branch(rule: Rule, p: _Prepared) -> _Branch | None:
     cells = p.cells
     if (cond := _where(parts, ())) is not None:
         cells = cells.filter(cond)
-    expected = "greatest(bround(_v, 0), 0D)" if rule.integer else "greatest(_v, 0D)"
+    # rint: round half to even like numpy, on the double (bround goes through a BigDecimal per cell)
+    expected = "greatest(rint(_v), 0D)" if rule.integer else "greatest(_v, 0D)"
     bad = f"(CASE WHEN _v IS NULL OR isnan(_v) THEN {ABSENT} ELSE 0 END)"
     key = [f"_x{b}" for b in range(len(cube.dims))]
     out = cells.selectExpr(f"array({', '.join(key)}) AS _k", "-1 AS _aux", "_v AS _a", f"{expected} AS _e",
@@ -562,6 +585,12 @@ class SparkAudit:
         for f in frames[1:]:
             out = out.unionByName(f)
         return out
+
+    def unpersist(self) -> None:
+        """Free the cached cells of large tables (kept so that `findings` does not re-read them)."""
+        for p, _ in self._work:
+            if p.table.size > SMALL_CELLS:
+                p.cells.unpersist()
 
 
 def _branches(p: _Prepared, rules: list[Rule]) -> list[_Branch]:
@@ -793,6 +822,123 @@ def _rank_suspects(p: _Prepared, failing: list[Violation]) -> str | None:
     return None
 
 
+def _local(axes: list[int], shape: tuple[int, ...], wide: bool = False) -> str:
+    """SQL: the C-order position of a cell's categories on `axes` in an array of their shape
+    (an int to index a lookup array; a bigint when `wide`, for a position in the whole cube)."""
+    terms, stride = [], 1
+    for a in reversed(axes):
+        x = f"CAST(_x{a} AS BIGINT)" if wide else f"_x{a}"
+        terms.append(f"{x} * {stride}" if stride != 1 else x)
+        stride *= shape[a]
+    return " + ".join(reversed(terms)) if terms else "0"
+
+
+def _keyed_cells(p: _Prepared, f: Any, part: int, rank: int) -> DataFrame:
+    """The cells (or regional sums) of one table with their canonical key, as `KeyFactors` say."""
+    F = _pyspark()  # noqa: N806
+    cells = p.cells
+    n = len(f.shape)
+    if f.derived:  # absent cells count 0, an unknown one makes the sum unknown (NaN), as the dense engine
+        r = f.cube.axis("region")
+        cells = (cells.groupBy(*[f"_x{a}" for a in range(n) if a != r])
+                 .agg(F.expr(f"sum(CASE WHEN (_f & {ABSENT}) != 0 THEN 0D ELSE _v END) AS _v"))
+                 .withColumn(f"_x{r}", F.lit(0)))
+    contrib, cond = [], []
+    for i, (_axes, c) in enumerate(f.groups):
+        flat = [int(x) for x in c.ravel()]
+        if min(flat) == max(flat):
+            if flat[0] < 0:
+                return cells.sparkSession.createDataFrame(
+                    [], "_key bigint, _tab int, _der boolean, _part int, _flat bigint, _val double")
+            if flat[0]:
+                contrib.append(str(flat[0]))
+            continue
+        contrib.append(f"_c{i}")
+        cond.append(f"_c{i} >= 0")
+    fixes = []
+    for conds, delta in f.fixes:
+        tests = [f"element_at({_sql([bool(x) for x in ok.ravel()])}, {_local(axes, f.shape)} + 1)" for axes, ok in conds]
+        if delta and tests:
+            fixes.append(f"CASE WHEN {' AND '.join(tests)} THEN {int(delta)} ELSE 0 END")
+    cells = cells.filter("_v IS NOT NULL AND NOT isnan(_v)").selectExpr(
+        "*", *[f"element_at({_sql([int(x) for x in c.ravel()])}, {_local(axes, f.shape)} + 1) AS _c{i}"
+               for i, (axes, c) in enumerate(f.groups) if f"_c{i}" in contrib])
+    if cond:
+        cells = cells.filter(" AND ".join(cond))
+    key = " + ".join(["CAST(0 AS BIGINT)", *contrib, *fixes])
+    return cells.selectExpr(f"{key} AS _key", f"{rank} AS _tab", f"{_sql(f.derived)} AS _der", f"{part} AS _part",
+                            f"{_local(list(range(n)), f.shape, wide=True)} AS _flat", "_v AS _val")
+
+
+def cross_table_spark(prepared: list[_Prepared], max_itemised: int | None = None) -> list[Outcome] | None:
+    """Same-figure checks as a Spark join of the tables' canonical keys; None when the keys do
+    not fit an int64 (then only the driver path can check them).
+
+    The keys are those of `engine.crosstable` (`key_factors`: the same mapping of categories to
+    canonical measures, periods, regions, equivalences and regional sums), computed per cell
+    from its category indices; a key's first cell per table meets every other table's, and the
+    outcomes, counts and itemised mismatches are the dense engine's, in its order.
+    """
+    from migaudit.engine.crosstable import SAME_FIGURE, SUMS_MATCH, key_factors, mismatch
+
+    F = _pyspark()  # noqa: N806
+    from pyspark.sql import Window
+
+    limit = MAX_VIOLATIONS if max_itemised is None else max_itemised
+    if len({p.table.id for p in prepared}) < 2:
+        return []
+    factors = key_factors([p.cube for p in prepared])
+    if factors is None:
+        return None
+    if not factors:
+        return []
+    of_cube = {id(p.cube): p for p in prepared}
+    ids = sorted({f.cube.table.id for f in factors})
+    rank = {t: i for i, t in enumerate(ids)}
+    frames = [_keyed_cells(of_cube[id(f.cube)], f, k, rank[f.cube.table.id]) for k, f in enumerate(factors)]
+    keyed = frames[0]
+    for fr in frames[1:]:
+        keyed = keyed.union(fr)
+    first = (keyed.groupBy("_key", "_tab").agg(F.min(F.struct("_part", "_flat", "_der", "_val")).alias("m"))
+             .selectExpr("_key", "_tab", "m._part AS _part", "m._flat AS _flat", "m._der AS _der", "m._val AS _val"))
+    a, b = first.alias("a"), first.alias("b")
+    on = ((F.col("a._key") == F.col("b._key")) & ~(F.col("a._der") & F.col("b._der"))
+          & ((~F.col("a._der") & F.col("b._der")) | ((F.col("a._der") == F.col("b._der")) & (F.col("a._tab") < F.col("b._tab")))))
+    pairs = a.join(b, on).select(
+        (F.col("a._der") | F.col("b._der")).alias("kind"), F.col("a._tab").alias("ta"), F.col("b._tab").alias("tb"),
+        F.col("a._part").alias("pa"), F.col("a._flat").alias("fa"), F.col("a._val").alias("va"),
+        F.col("b._part").alias("pb"), F.col("b._flat").alias("fb"), F.col("b._val").alias("vb"))
+    fail = F.col("va") != F.col("vb")
+    counts = pairs.groupBy("kind", "ta", "tb").agg(F.count(F.lit(1)).alias("checked"),
+                                                    F.sum(fail.cast("long")).alias("failed"))
+    counts = counts.select("kind", "ta", "tb", "checked", "failed", F.lit(None).cast(
+        "struct<pa:int,fa:bigint,pb:int,fb:bigint,va:double,vb:double>").alias("item"))
+    w = Window.partitionBy("kind", "ta", "tb").orderBy("pa", "fa")
+    items = (pairs.filter(fail).withColumn("_n", F.row_number().over(w)).filter(F.col("_n") <= limit)
+             .select("kind", "ta", "tb", F.lit(None).cast("long").alias("checked"), F.lit(None).cast("long").alias("failed"),
+                     F.struct("pa", "fa", "pb", "fb", "va", "vb").alias("item")))
+    rows = counts.union(items).collect()
+    outcomes: dict[tuple[bool, int, int], Outcome] = {}
+    listed: dict[tuple[bool, int, int], list[Any]] = {}
+    for r in rows:
+        slot = (bool(r["kind"]), int(r["ta"]), int(r["tb"]))
+        if r["item"] is None:
+            out = Outcome(SUMS_MATCH if slot[0] else SAME_FIGURE, f"{ids[slot[1]]} = {ids[slot[2]]}")
+            out.checked, out.failed = int(r["checked"]), int(r["failed"] or 0)
+            out.passed = out.checked - out.failed
+            outcomes[slot] = out
+        else:
+            listed.setdefault(slot, []).append(r["item"])
+    for slot, out in outcomes.items():
+        for it in sorted(listed.get(slot, []), key=lambda x: (x["pa"], x["fa"])):
+            fa, fb = factors[it["pa"]], factors[it["pb"]]
+            ia = tuple(int(x) for x in np.unravel_index(int(it["fa"]), fa.shape))
+            ib = tuple(int(x) for x in np.unravel_index(int(it["fb"]), fb.shape))
+            out.violations.append(mismatch(out.rule, fa.cube, fa.derived, ia, float(it["va"]),
+                                           fb.cube, fb.derived, ib, float(it["vb"])))
+    return [outcomes[k] for k in sorted(outcomes)]
+
+
 def audit_spark(
     df: DataFrame,
     rules: RuleSet | str | Path | None = None,
@@ -819,11 +965,16 @@ def audit_frames(
     max_driver_cells: int = MAX_DRIVER_CELLS,
     ignored: list[tuple[str, str]] | None = None,
     spark: SparkSession | None = None,
+    cross_table_on: str = "auto",
 ) -> SparkAudit:
     """Audit several tables as one release: tidy DataFrames (with metadata and id) or dense Tables.
 
-    Every rule of every table is evaluated in a single Spark job.
+    Every rule of every table is evaluated in a single Spark job. Cross-table checks run as a
+    Spark join of canonical keys when a table is over `max_driver_cells` (or `cross_table_on`
+    is "spark"), else on the driver's dense copies ("driver"); both give the same outcomes.
     """
+    if cross_table_on not in ("auto", "spark", "driver"):
+        raise UsageError(f"cross_table_on must be auto, spark or driver, not {cross_table_on!r}")
     from migaudit.engine.assumption import mark_assumed
     from migaudit.engine.crosstable import cross_table_outcomes
     from migaudit.engine.localization import localize
@@ -857,17 +1008,28 @@ def audit_frames(
         if small:
             dense.append(Cube.of(t))
             mark_assumed(dense[-1], outs)
-        elif cross_table:
-            ignored.append((p.table.id, f"cross-table checks not run on Spark for this table: {p.table.size:,} cells, "
-                                        f"over the driver cap of {max_driver_cells:,}"))
+    large = [p.table.id for p in prepared if p.table.id not in {c.table.id for c in dense}]
     if cross_table:
-        outcomes += cross_table_outcomes(dense)
+        joined = None
+        if cross_table_on == "spark" or (cross_table_on == "auto" and large):
+            joined = cross_table_spark(prepared)
+            if joined is None:
+                for tid in large:
+                    ignored.append((tid, "cross-table checks not run for this table: the release has more distinct "
+                                         "figure keys than 64 bits hold, and the table is over the driver cap of "
+                                         f"{max_driver_cells:,} cells"))
+        outcomes += joined if joined is not None else cross_table_outcomes(dense)
     from migaudit.rules.applicability import not_applied
 
     result = AuditResult(tables, outcomes, families, ignored)
     result.not_applied = not_applied(ruleset, outcomes, [p.cube for p in prepared])
     localize(result, dense, ruleset)
     dense_ids = {c.table.id for c in dense}
+    for tid in large:
+        if any(v.severity in ("error", "warning") and v.other is not None and tid in (v.table, v.other["table"])
+               for v in result.violation_list):
+            result.ignored.append((tid, "no suspects for the cross-table mismatches of this table: it is over the "
+                                        f"driver cap of {max_driver_cells:,} cells"))
     for (p, _b), outs in zip(work, per_table, strict=True):
         if p.table.id not in dense_ids:
             why = _localize_large(p, outs, ruleset, max_driver_cells)
@@ -883,7 +1045,7 @@ def _empty_findings(spark: SparkSession) -> DataFrame:
 
 
 def audit_with(items: list[Path | str], ruleset: RuleSet, cross_table: bool = True, master: str | None = None,
-               spark: SparkSession | None = None) -> AuditResult:
+               spark: SparkSession | None = None, cross_table_on: str = "auto") -> AuditResult:
     """What `migaudit audit --engine spark` runs: tidy Parquet read by Spark, other forms by migaudit's readers."""
     from migaudit.runner import _NOT_TABLES, collect
 
@@ -907,4 +1069,7 @@ def audit_with(items: list[Path | str], ruleset: RuleSet, cross_table: bool = Tr
             others.append(item)
     tables, more = collect(others) if others else ([], [])
     items_: list[Any] = [*frames, *tables]
-    return audit_frames(items_, ruleset, cross_table=cross_table, ignored=ignored + more, spark=spark).result
+    found = audit_frames(items_, ruleset, cross_table=cross_table, ignored=ignored + more, spark=spark,
+                         cross_table_on=cross_table_on)
+    found.unpersist()
+    return found.result
