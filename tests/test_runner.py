@@ -60,7 +60,8 @@ def test_json_contract_fields(release_json):
                                  "intervals", "summary"}
     assert {"table", "where", "codes", "symbol", "lower", "upper"} <= set(release_json["intervals"][0])
     assert release_json["warnings"] == []
-    assert {"id", "title", "source", "family", "cells"} <= set(release_json["tables"][0])
+    assert {"id", "title", "source", "family", "cells", "notes"} <= set(release_json["tables"][0])
+    assert any(n.startswith("structure:") for t in release_json["tables"] for n in t["notes"])
     assert {"id", "table", "severity", "checked", "passed", "failed", "skipped", "assumed"} <= set(release_json["rules"][0])
     v = release_json["violations"][0]
     assert {"rule", "severity", "table", "where", "expected", "actual", "imbalance", "tolerance", "message",

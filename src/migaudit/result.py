@@ -96,7 +96,7 @@ class AuditResult:
             "migaudit": __version__,
             "tables": [
                 {"id": t.id, "title": t.title, "source": t.source,
-                 "family": self.families.get(t.id), "cells": t.size}
+                 "family": self.families.get(t.id), "cells": t.size, "notes": list(t.notes)}
                 for t in self.tables
             ],
             "rules": [

@@ -978,7 +978,7 @@ def audit_frames(
     from migaudit.engine.assumption import mark_assumed
     from migaudit.engine.crosstable import cross_table_outcomes
     from migaudit.engine.localization import localize
-    from migaudit.runner import _unique_ids, family_of, own_rules
+    from migaudit.runner import _structure_notes, _unique_ids, family_of, own_rules
 
     ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules) if rules is not None else load_rules()
     prepared = []
@@ -999,6 +999,7 @@ def audit_frames(
         outcomes += outs
         if (f := family_of(outs)) is not None:
             families[p.table.id] = f
+        _structure_notes(p.cube, outs)  # before the dense copy below, which copies the notes
         if not isinstance(p.table.values, np.ndarray) or p.table.values.strides == (0,) * p.table.values.ndim:
             small = p.table.size <= max_driver_cells
             t = to_dense(p, None) if small else p.table
