@@ -245,6 +245,19 @@ def identity_plan(rule: Rule, cube: Cube) -> tuple[int, dict[str, int | None], i
     return ax, index, sum_ax, parts
 
 
+def lagged_pairs(cube: Cube, parts: Parts, t_ax: int | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(t, t−1) period indices of a rule with a lagged term, within the periods the rule keeps;
+    None when there are none. Shared by the dense and the Spark engine."""
+    pairs = _time_pairs(cube)
+    if pairs is None or t_ax is None:
+        return None
+    cur, prev = pairs
+    if parts[t_ax] is not None:
+        keep = np.isin(cur, parts[t_ax])
+        cur, prev = cur[keep], prev[keep]
+    return (cur, prev) if len(cur) else None
+
+
 def evaluate_identity(rule: Rule, cube: Cube, how: Evaluation = PLAIN) -> Outcome | None:
     plan = identity_plan(rule, cube)
     if plan is None:
@@ -254,16 +267,9 @@ def evaluate_identity(rule: Rule, cube: Cube, how: Evaluation = PLAIN) -> Outcom
     t_ax = cube.axis("time")
     pairs = None
     if lagged:
-        pairs = _time_pairs(cube)
-        if pairs is None or t_ax is None:
+        pairs = lagged_pairs(cube, parts, t_ax)
+        if pairs is None:
             return None
-        cur, prev = pairs
-        if parts[t_ax] is not None:
-            keep = np.isin(cur, parts[t_ax])
-            cur, prev = cur[keep], prev[keep]
-        if len(cur) == 0:
-            return None
-        pairs = (cur, prev)
     if sum_ax is not None:
         totals = set(cube.totals(sum_ax))
         leaves = [i for i in range(len(cube.dims[sum_ax])) if i not in totals]

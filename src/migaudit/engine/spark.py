@@ -41,10 +41,10 @@ from migaudit.engine.dense import (
     MAX_VIOLATIONS,
     Outcome,
     Violation,
-    _time_pairs,
     _tolerance,
     hierarchy_plan,
     identity_plan,
+    lagged_pairs,
     sign_parts,
 )
 from migaudit.errors import ReadError, UsageError
@@ -350,15 +350,10 @@ def _identity_branch(rule: Rule, p: _Prepared) -> _Branch | None:
         t_ax = None  # an identity between periods (a change column): time is the rule's own axis
     n_t = len(cube.dims[t_ax]) if t_ax is not None else 1
     if lagged:
-        pairs = _time_pairs(cube)
-        if pairs is None or t_ax is None:
+        pairs = lagged_pairs(cube, parts, t_ax)
+        if pairs is None:
             return None
         cur, prev = pairs
-        if parts[t_ax] is not None:
-            keep = np.isin(cur, parts[t_ax])
-            cur, prev = cur[keep], prev[keep]
-        if len(cur) == 0:
-            return None
         times = list(zip(cur.tolist(), prev.tolist(), strict=True))
     else:
         allowed = parts[t_ax] if t_ax is not None and parts[t_ax] is not None else range(n_t)
