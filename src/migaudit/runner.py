@@ -347,7 +347,6 @@ def _audit_native(items: list[Table | Path], ruleset: RuleSet, cross_table: bool
         rules = [*ruleset, *own_rules(cube)]
         outs = [out for rule in rules if (out := evaluate(rule, cube)) is not None]
         outcomes += outs
-        _structure_notes(cube, outs)
         if family := family_of(outs):
             families[cube.table.id] = family
     return assemble(tables, cubes, outcomes, families, ignored, ruleset, cross_table, localize_options,
@@ -386,9 +385,12 @@ def family_of(outcomes: list[Outcome], skip: tuple[str, ...] = ()) -> str | None
 def assemble(tables: list[Table], cubes: list[Cube], outcomes: list[Outcome], families: dict[str, str],
              ignored: list[tuple[str, str]], ruleset: RuleSet, cross_table: bool = True,
              localize_options: LocalizeOptions | None = None, progress: bool = False) -> AuditResult:
-    """The checks every backend shares: assumed instances, across tables, then suspects by localization."""
+    """What every backend shares: structure notes, assumed instances, checks across tables, then
+    suspects by localization."""
     for cube in cubes:
-        mark_assumed(cube, [o for o in outcomes if o.table == cube.table.id])
+        own = [o for o in outcomes if o.table == cube.table.id]
+        _structure_notes(cube, own)
+        mark_assumed(cube, own)
     from migaudit.engine.crosstable import cross_table_outcomes
     from migaudit.engine.localization import localize
 
