@@ -97,14 +97,17 @@ def generate(regions: int = 400, ages: int = 100, quarters: int = 4, ages_per_re
     v = np.concatenate([vals, by_region, by_age, vals.sum(axis=0, keepdims=True)])  # (rows, 3, T, M)
     del vals, by_region, by_age
     n_rows, n_m = len(kr), len(MEASURES)
+    # codes of one width, as a register's are: "1938" beside "19389" would nest by prefix
+    # (a county and its municipalities, to the structure step), which these are not
+    width = max(4, len(str(regions)))
     row, sex, time, meas = (g.reshape(-1) for g in np.indices((n_rows, 3, quarters, n_m), dtype=np.int32))
     return RegisterCube(
         index={"region": kr.astype(np.int32)[row], "age": ka.astype(np.int32)[row], "sex": sex,
                "contents": meas, "time": time},
-        codes={"region": ["0"] + [f"{r:04d}" for r in range(1, regions + 1)],
+        codes={"region": ["0"] + [f"{r:0{width}d}" for r in range(1, regions + 1)],
                "age": ["999"] + [f"{a:03d}" for a in range(ages)],
                "sex": [c for c, _ in SEXES], "contents": [c for c, _ in MEASURES], "time": periods},
-        labels={"region": ["The whole country"] + [f"Municipality {r:04d}" for r in range(1, regions + 1)],
+        labels={"region": ["The whole country"] + [f"Municipality {r:0{width}d}" for r in range(1, regions + 1)],
                 "age": ["Total"] + [f"{a} years" for a in range(ages)],
                 "sex": [lab for _, lab in SEXES], "contents": [lab for _, lab in MEASURES], "time": periods},
         value=v.reshape(-1),
